@@ -1,0 +1,15 @@
+//! AdScale's domain: entities, value objects, typed ids, KPI math and the ports
+//! (traits) that adapters implement. Nothing here knows about HTTP, SQL, Redis or
+//! an async runtime; it depends only on std-like crates.
+
+pub mod ads;
+pub mod audit;
+pub mod error;
+pub mod identity;
+pub mod ids;
+pub mod kpi;
+pub mod page;
+pub mod platform;
+
+pub use error::RepoError;
+pub use ids::*;
