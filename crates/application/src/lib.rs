@@ -1,0 +1,11 @@
+//! AdScale use cases: one struct per user intention, holding the ports it
+//! needs, with one public `execute`. Role checks and cache-aside live here;
+//! HTTP, SQL and Redis do not.
+
+pub mod ads;
+pub mod audit;
+pub mod error;
+pub mod identity;
+pub mod platform;
+
+pub use error::{AppError, Resource};

@@ -1,0 +1,5 @@
+//! Platform use cases: the health report.
+
+mod health;
+
+pub use health::{HealthMonitor, HealthReport, HealthStatus};
