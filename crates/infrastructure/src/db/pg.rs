@@ -1,0 +1,188 @@
+//! PostgreSQL specifics: the schema of `migrations/postgres` (the reference
+//! schema) and the SQL types raw queries bind with. `on_db!` brings this module
+//! into scope in its PostgreSQL arm.
+
+/// SQL type of id columns.
+pub type IdSql = diesel::sql_types::Uuid;
+/// SQL type of money columns and of sums of money (`numeric`).
+pub type MoneySql = diesel::sql_types::Numeric;
+/// SQL type of JSON columns.
+pub type JsonSql = diesel::sql_types::Jsonb;
+/// SQL type of timestamp columns.
+pub type TsSql = diesel::sql_types::Timestamptz;
+
+pub use schema::*;
+
+/// Tables as created by `migrations/postgres` (hand-written; column order matches
+/// the row structs in `db::rows`).
+#[allow(missing_docs)]
+pub mod schema {
+    diesel::table! {
+        organizations (id) {
+            id -> Uuid,
+            name -> Text,
+            created_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        users (id) {
+            id -> Uuid,
+            email -> Text,
+            name -> Text,
+            password_hash -> Text,
+            created_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        memberships (tenant_id, user_id) {
+            tenant_id -> Uuid,
+            user_id -> Uuid,
+            role -> Text,
+            created_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        refresh_tokens (id) {
+            id -> Uuid,
+            family_id -> Uuid,
+            tenant_id -> Uuid,
+            user_id -> Uuid,
+            token_hash -> Text,
+            created_at -> Timestamptz,
+            expires_at -> Timestamptz,
+            used_at -> Nullable<Timestamptz>,
+            revoked_at -> Nullable<Timestamptz>,
+        }
+    }
+
+    diesel::table! {
+        api_keys (id) {
+            id -> Uuid,
+            tenant_id -> Uuid,
+            name -> Text,
+            role -> Text,
+            prefix -> Text,
+            key_hash -> Text,
+            created_by -> Nullable<Uuid>,
+            created_at -> Timestamptz,
+            last_used_at -> Nullable<Timestamptz>,
+            revoked_at -> Nullable<Timestamptz>,
+        }
+    }
+
+    diesel::table! {
+        ad_accounts (tenant_id, id) {
+            id -> Uuid,
+            tenant_id -> Uuid,
+            platform -> Text,
+            external_id -> Text,
+            name -> Text,
+            currency -> Text,
+            timezone -> Text,
+            status -> Text,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        campaigns (tenant_id, id) {
+            id -> Uuid,
+            tenant_id -> Uuid,
+            ad_account_id -> Uuid,
+            external_id -> Nullable<Text>,
+            name -> Text,
+            status -> Text,
+            objective -> Nullable<Text>,
+            daily_budget -> Nullable<Numeric>,
+            lifetime_budget -> Nullable<Numeric>,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        ad_sets (tenant_id, id) {
+            id -> Uuid,
+            tenant_id -> Uuid,
+            ad_account_id -> Uuid,
+            campaign_id -> Uuid,
+            external_id -> Nullable<Text>,
+            name -> Text,
+            status -> Text,
+            daily_budget -> Nullable<Numeric>,
+            lifetime_budget -> Nullable<Numeric>,
+            optimization_goal -> Nullable<Text>,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        ads (tenant_id, id) {
+            id -> Uuid,
+            tenant_id -> Uuid,
+            ad_account_id -> Uuid,
+            campaign_id -> Uuid,
+            ad_set_id -> Uuid,
+            external_id -> Nullable<Text>,
+            name -> Text,
+            status -> Text,
+            targeting -> Jsonb,
+            creative -> Jsonb,
+            performance -> Jsonb,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        insights_daily (tenant_id, level, entity_id, date) {
+            tenant_id -> Uuid,
+            ad_account_id -> Uuid,
+            level -> Text,
+            entity_id -> Uuid,
+            campaign_id -> Nullable<Uuid>,
+            date -> Date,
+            impressions -> BigInt,
+            clicks -> BigInt,
+            link_clicks -> BigInt,
+            spend -> Numeric,
+            conversions -> BigInt,
+            revenue -> Numeric,
+            actions -> Jsonb,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        audit_log (tenant_id, id) {
+            id -> Uuid,
+            tenant_id -> Uuid,
+            at -> Timestamptz,
+            actor -> Text,
+            action -> Text,
+            entity_type -> Text,
+            entity_id -> Text,
+            before -> Nullable<Jsonb>,
+            after -> Nullable<Jsonb>,
+        }
+    }
+
+    diesel::allow_tables_to_appear_in_same_query!(
+        organizations,
+        users,
+        memberships,
+        refresh_tokens,
+        api_keys,
+        ad_accounts,
+        campaigns,
+        ad_sets,
+        ads,
+        insights_daily,
+        audit_log,
+    );
+}
