@@ -1,0 +1,8 @@
+//! Request and response bodies, one module per bounded context. Each derives
+//! `ToSchema` (queries: `IntoParams`); domain types are mapped here, never
+//! serialised directly.
+
+pub mod ads;
+pub mod common;
+pub mod identity;
+pub mod platform;

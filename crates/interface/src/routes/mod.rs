@@ -1,0 +1,99 @@
+//! The route table — the one list of every route (path, methods, handler).
+//! It is expanded twice: here into the actix registration and [`ROUTES`],
+//! and in [`crate::openapi`] into the `paths(...)` of `ApiDoc`; a test checks
+//! that each handler's `#[utoipa::path]` names the same path and method.
+//!
+//! Paths are grouped into one resource each, so a known path with another
+//! method answers 405 rather than 404. Order matters where patterns overlap:
+//! `/api/v1/ads/top` comes before `/api/v1/ads/{id}`.
+
+pub mod ads;
+pub mod identity;
+pub mod platform;
+
+use actix_web::web;
+use domain::page::PageRequest;
+
+use crate::error::{ApiError, parse_u32};
+
+/// Calls `$callback!` with the route table.
+macro_rules! route_table {
+    ($callback:ident) => {
+        $callback! {
+            "/health" => { get: platform::health },
+            "/metrics" => { get: platform::metrics },
+            "/api-docs/openapi.json" => { get: platform::openapi_document },
+
+            "/api/v1/auth/register" => { post: identity::register },
+            "/api/v1/auth/login" => { post: identity::login },
+            "/api/v1/auth/refresh" => { post: identity::refresh },
+            "/api/v1/auth/logout" => { post: identity::logout },
+            "/api/v1/me" => { get: identity::me },
+            "/api/v1/members" => { get: identity::list_members, post: identity::add_member },
+            "/api/v1/members/{user_id}" => {
+                patch: identity::change_member_role,
+                delete: identity::remove_member,
+            },
+            "/api/v1/api-keys" => { get: identity::list_api_keys, post: identity::create_api_key },
+            "/api/v1/api-keys/{id}" => { delete: identity::revoke_api_key },
+
+            "/api/v1/ad-accounts" => { get: ads::list_ad_accounts, post: ads::create_ad_account },
+            "/api/v1/ad-accounts/{id}" => {
+                get: ads::get_ad_account,
+                patch: ads::update_ad_account,
+                delete: ads::delete_ad_account,
+            },
+            "/api/v1/campaigns" => { get: ads::list_campaigns, post: ads::create_campaign },
+            "/api/v1/campaigns/{id}" => {
+                get: ads::get_campaign,
+                patch: ads::update_campaign,
+                delete: ads::delete_campaign,
+            },
+            "/api/v1/campaigns/{id}/kpis" => { get: ads::campaign_kpis },
+            "/api/v1/ad-sets" => { get: ads::list_ad_sets, post: ads::create_ad_set },
+            "/api/v1/ad-sets/{id}" => {
+                get: ads::get_ad_set,
+                patch: ads::update_ad_set,
+                delete: ads::delete_ad_set,
+            },
+            "/api/v1/ads/top" => { get: ads::top_ads },
+            "/api/v1/ads" => { get: ads::list_ads, post: ads::create_ad },
+            "/api/v1/ads/{id}" => {
+                get: ads::get_ad,
+                patch: ads::update_ad,
+                delete: ads::delete_ad,
+            },
+        }
+    };
+}
+pub(crate) use route_table;
+
+macro_rules! register_routes {
+    ($($path:literal => { $($method:ident : $module:ident :: $handler:ident),+ $(,)? }),+ $(,)?) => {
+        /// Registers every route of the table.
+        pub(crate) fn register(cfg: &mut web::ServiceConfig) {
+            $(
+                cfg.service(
+                    web::resource($path)
+                        $(.route(web::$method().to($module::$handler)))+
+                        .default_service(web::to(crate::error::method_not_allowed)),
+                );
+            )+
+        }
+
+        /// Every registered `(method, path)`, method in lower case as in OpenAPI.
+        pub const ROUTES: &[(&str, &str)] = &[$($((stringify!($method), $path),)+)+];
+    };
+}
+
+route_table!(register_routes);
+
+/// `?limit&cursor` → a page request: 400 for a non-numeric limit, 422 for
+/// one out of 1..=200 or a cursor we did not issue.
+pub(crate) fn page_request(
+    limit: Option<&str>,
+    cursor: Option<&str>,
+) -> Result<PageRequest, ApiError> {
+    let limit = parse_u32("limit", limit)?;
+    Ok(PageRequest::new(limit, cursor)?)
+}

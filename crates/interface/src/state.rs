@@ -1,0 +1,78 @@
+//! Everything a request handler can reach: the use cases, built once by the
+//! binary and shared (behind `web::Data`) by every worker.
+
+use std::sync::Arc;
+
+use application::ads::{
+    CreateAd, CreateAdAccount, CreateAdSet, CreateCampaign, DeleteAd, DeleteAdAccount, DeleteAdSet,
+    DeleteCampaign, GetAd, GetAdAccount, GetAdSet, GetCampaign, GetCampaignKpis, ListAdAccounts,
+    ListAdSets, ListAds, ListCampaigns, TopAds, UpdateAd, UpdateAdAccount, UpdateAdSet,
+    UpdateCampaign,
+};
+use application::identity::{
+    AddMember, AuthenticateAccessToken, AuthenticateApiKey, ChangeMemberRole, CreateApiKey, GetMe,
+    ListApiKeys, ListMembers, Login, Logout, RefreshSession, Register, RemoveMember, RevokeApiKey,
+};
+use application::platform::HealthMonitor;
+use domain::platform::RateLimiter;
+
+pub struct IdentityApi {
+    pub register: Register,
+    pub login: Login,
+    pub refresh: RefreshSession,
+    pub logout: Logout,
+    pub me: GetMe,
+    pub authenticate_token: AuthenticateAccessToken,
+    pub authenticate_key: AuthenticateApiKey,
+    pub list_members: ListMembers,
+    pub add_member: AddMember,
+    pub change_member_role: ChangeMemberRole,
+    pub remove_member: RemoveMember,
+    pub create_api_key: CreateApiKey,
+    pub list_api_keys: ListApiKeys,
+    pub revoke_api_key: RevokeApiKey,
+}
+
+pub struct AdsApi {
+    pub create_ad_account: CreateAdAccount,
+    pub get_ad_account: GetAdAccount,
+    pub list_ad_accounts: ListAdAccounts,
+    pub update_ad_account: UpdateAdAccount,
+    pub delete_ad_account: DeleteAdAccount,
+    pub create_campaign: CreateCampaign,
+    pub get_campaign: GetCampaign,
+    pub list_campaigns: ListCampaigns,
+    pub update_campaign: UpdateCampaign,
+    pub delete_campaign: DeleteCampaign,
+    pub campaign_kpis: GetCampaignKpis,
+    pub create_ad_set: CreateAdSet,
+    pub get_ad_set: GetAdSet,
+    pub list_ad_sets: ListAdSets,
+    pub update_ad_set: UpdateAdSet,
+    pub delete_ad_set: DeleteAdSet,
+    pub create_ad: CreateAd,
+    pub get_ad: GetAd,
+    pub list_ads: ListAds,
+    pub update_ad: UpdateAd,
+    pub delete_ad: DeleteAd,
+    pub top_ads: TopAds,
+}
+
+/// Requests per minute per client IP and per authenticated principal.
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimitSettings {
+    pub enabled: bool,
+    pub per_minute: u32,
+}
+
+pub struct AppState {
+    pub identity: IdentityApi,
+    pub ads: AdsApi,
+    pub health: Arc<HealthMonitor>,
+    pub rate_limiter: Arc<dyn RateLimiter>,
+    pub rate_limit: RateLimitSettings,
+    /// Every metric of the process (HTTP, cache, pool) is registered here; `/metrics` renders it.
+    pub registry: prometheus::Registry,
+    /// Shown in envelopes and `/health`.
+    pub version: &'static str,
+}
