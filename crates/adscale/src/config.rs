@@ -1,0 +1,175 @@
+//! Configuration, only from the environment (and an optional `.env`). Every
+//! variable is documented in README.md with its default; this is the one
+//! place that reads them.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Where data lives: chosen explicitly by `DATABASE_URL`, never by fallback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Storage {
+    /// The embedded default: a SQLite file, in-memory cache and rate limits.
+    Sqlite { path: PathBuf },
+    /// Production: PostgreSQL (and Redis when `REDIS_URL` is set).
+    Postgres { url: String, pool_size: usize },
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub bind_addr: SocketAddr,
+    pub workers: usize,
+    pub storage: Storage,
+    pub redis_url: Option<String>,
+    pub redis_key_prefix: String,
+    /// `None` in embedded mode means: generate one and keep it beside the database.
+    pub jwt_secret: Option<String>,
+    pub access_token_ttl_secs: i64,
+    pub refresh_token_ttl_days: i64,
+    pub cache_ttl_campaigns: Duration,
+    pub cache_ttl_top_ads: Duration,
+    pub rate_limit_enabled: bool,
+    pub rate_limit_per_minute: u32,
+    pub run_migrations: bool,
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub log_format: LogFormat,
+    pub otlp_endpoint: Option<String>,
+    pub otel_service_name: String,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let storage = match &self.storage {
+            Storage::Sqlite { path } => format!("sqlite:{}", path.display()),
+            Storage::Postgres { pool_size, .. } => format!("postgres (pool {pool_size})"),
+        };
+        f.debug_struct("Config")
+            .field("bind_addr", &self.bind_addr)
+            .field("workers", &self.workers)
+            .field("storage", &storage)
+            .field("redis", &self.redis_url.as_ref().map(|_| "configured"))
+            .field("rate_limit_per_minute", &self.rate_limit_per_minute)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{name}: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+fn parse<T: std::str::FromStr>(name: &'static str, default: T) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    match var(name) {
+        None => Ok(default),
+        Some(v) => v.parse().map_err(|e: T::Err| ConfigError::Invalid {
+            name,
+            reason: format!("{v:?}: {e}"),
+        }),
+    }
+}
+
+fn flag(name: &'static str, default: bool) -> Result<bool, ConfigError> {
+    match var(name).as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None => Ok(default),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some("0" | "false" | "no" | "off") => Ok(false),
+        Some(v) => Err(ConfigError::Invalid {
+            name,
+            reason: format!("{v:?} is not true/false"),
+        }),
+    }
+}
+
+impl Config {
+    /// Reads the process environment (after `.env`, if present).
+    ///
+    /// # Errors
+    /// A variable that is set but cannot be parsed, or a production setup
+    /// without `JWT_SECRET`.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let storage = match var("DATABASE_URL") {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Storage::Postgres {
+                    url,
+                    pool_size: parse("DB_POOL_SIZE", 20)?,
+                }
+            }
+            Some(_) => {
+                return Err(ConfigError::Invalid {
+                    name: "DATABASE_URL",
+                    reason: "must be a postgres:// URL (unset it for the embedded SQLite default)"
+                        .into(),
+                });
+            }
+            None => Storage::Sqlite {
+                path: PathBuf::from(
+                    var("SQLITE_PATH").unwrap_or_else(|| "./data/adscale.db".into()),
+                ),
+            },
+        };
+        let jwt_secret = var("JWT_SECRET");
+        if let Some(s) = &jwt_secret
+            && s.len() < 32
+        {
+            return Err(ConfigError::Invalid {
+                name: "JWT_SECRET",
+                reason: "must be at least 32 characters".into(),
+            });
+        }
+        if jwt_secret.is_none() && matches!(storage, Storage::Postgres { .. }) {
+            return Err(ConfigError::Invalid {
+                name: "JWT_SECRET",
+                reason: "is required with DATABASE_URL (every instance must share it)".into(),
+            });
+        }
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        let log_format = match var("LOG_FORMAT").as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(v) => {
+                return Err(ConfigError::Invalid {
+                    name: "LOG_FORMAT",
+                    reason: format!("{v:?} is not text or json"),
+                });
+            }
+        };
+        Ok(Self {
+            bind_addr: parse("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
+            workers: parse("WORKERS", cores)?.max(1),
+            storage,
+            redis_url: var("REDIS_URL"),
+            redis_key_prefix: var("REDIS_KEY_PREFIX").unwrap_or_else(|| "adscale:".into()),
+            jwt_secret,
+            access_token_ttl_secs: parse("ACCESS_TOKEN_TTL_SECS", 900)?,
+            refresh_token_ttl_days: parse("REFRESH_TOKEN_TTL_DAYS", 30)?,
+            cache_ttl_campaigns: Duration::from_secs(parse("CACHE_TTL_CAMPAIGNS", 300)?),
+            cache_ttl_top_ads: Duration::from_secs(parse("CACHE_TTL_TOP_ADS", 300)?),
+            rate_limit_enabled: flag("RATE_LIMIT_ENABLED", true)?,
+            rate_limit_per_minute: parse("RATE_LIMIT_PER_MINUTE", 200)?,
+            run_migrations: flag("RUN_MIGRATIONS", true)?,
+            argon2_memory_kib: parse("ARGON2_MEMORY_KIB", 19_456)?,
+            argon2_iterations: parse("ARGON2_ITERATIONS", 2)?,
+            log_format,
+            otlp_endpoint: var("OTEL_EXPORTER_OTLP_ENDPOINT"),
+            otel_service_name: var("OTEL_SERVICE_NAME").unwrap_or_else(|| "adscale".into()),
+        })
+    }
+}
