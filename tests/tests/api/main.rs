@@ -1,0 +1,9 @@
+//! The HTTP API end to end, on SQLite (embedded default) and on PostgreSQL +
+//! Redis (production), wired exactly as `adscale serve` wires it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod ads;
+mod identity;
+mod platform;
+mod tenancy;
