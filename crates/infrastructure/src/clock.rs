@@ -4,13 +4,16 @@
 use domain::platform::Clock;
 use time::OffsetDateTime;
 
-/// Reads the system clock, in UTC.
+/// Reads the system clock, in UTC, to the microsecond: PostgreSQL keeps
+/// `timestamptz` to the microsecond, so a timestamp answered when a row is
+/// written is the one every later read returns, on either backend.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> OffsetDateTime {
-        OffsetDateTime::now_utc()
+        let now = OffsetDateTime::now_utc();
+        now.replace_microsecond(now.microsecond()).unwrap_or(now)
     }
 }
 
@@ -23,5 +26,12 @@ mod tests {
         let now = SystemClock.now();
         assert!(now.offset().is_utc());
         assert!((OffsetDateTime::now_utc() - now).whole_seconds().abs() < 5);
+    }
+
+    #[test]
+    fn now_has_microsecond_precision_like_postgres() {
+        for _ in 0..20 {
+            assert_eq!(SystemClock.now().nanosecond() % 1_000, 0);
+        }
     }
 }

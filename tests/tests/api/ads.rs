@@ -60,6 +60,33 @@ async fn campaign_crud_with_money_as_strings_and_patch_semantics(t: TestApp) {
     .await;
     assert_eq!(p.data()["daily_budget"], json!(null), "null clears");
     assert_eq!(p.data()["status"], json!("PAUSED"));
+    let created = call(
+        &app,
+        Method::POST,
+        "/api/v1/campaigns",
+        &o.cred(),
+        Some(json!({"ad_account_id": acc, "name": "Read back", "status": "ACTIVE"})),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    for (written, id) in [
+        (&p, camp.to_string()),
+        (&created, created.data()["id"].as_str().unwrap().to_owned()),
+    ] {
+        let read = call(
+            &app,
+            Method::GET,
+            &format!("/api/v1/campaigns/{id}"),
+            &o.cred(),
+            None,
+        )
+        .await;
+        assert_eq!(
+            read.data(),
+            written.data(),
+            "a write answers exactly what a later read returns (timestamps included)"
+        );
+    }
 
     assert_eq!(
         call(
