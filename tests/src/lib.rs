@@ -81,7 +81,10 @@ impl TestApp {
             Backend::Sqlite => None,
             Backend::Postgres => {
                 let url = redis_override.map_or_else(redis_url, str::to_owned);
-                Some(infrastructure::redis_pool::redis_pool(&url, 8).unwrap())
+                Some((
+                    infrastructure::redis_pool::redis_pool(&url, 8).unwrap(),
+                    infrastructure::redis_pool::redis_client(&url).unwrap(),
+                ))
             }
         };
         let adapters = Adapters::assemble(db.pool(), redis, redis_prefix).unwrap();

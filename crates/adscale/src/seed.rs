@@ -271,6 +271,11 @@ pub async fn run(config: &Config, args: &SeedArgs) -> anyhow::Result<()> {
     }
     flush(db.as_ref(), &mut buffer, &bar).await?;
     bar.finish();
+    adapters
+        .pool
+        .analyze_after_bulk_load()
+        .await
+        .context("analyzing the loaded tables")?;
     if let Some(dir) = &args.bench_out {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         bench.write(dir)?;

@@ -23,12 +23,12 @@ use application::platform::HealthMonitor;
 use domain::identity::{AccessTokens, ApiKeyRepository, PasswordHasher, Secrets};
 use domain::platform::{Cache, Clock, Probe, RateLimiter};
 use infrastructure::api_key_cache::CachedApiKeys;
-use infrastructure::cache::{CacheMetrics, MemoryCache, RedisCache};
+use infrastructure::cache::{CacheMetrics, MemoryCache, RedisCache, TieredCache};
 use infrastructure::clock::SystemClock;
 use infrastructure::crypto::{Argon2Hasher, JwtTokens, RandomSecrets};
 use infrastructure::db::{Db, DbPool};
 use infrastructure::rate_limit::{MemoryRateLimiter, RedisRateLimiter};
-use infrastructure::redis_pool::{RedisBreaker, RedisProbe, redis_pool};
+use infrastructure::redis_pool::{RedisBreaker, RedisProbe, redis_client, redis_pool};
 use interface::{AdsApi, AppState, IdentityApi, RateLimitSettings};
 
 use crate::config::{Config, Storage};
@@ -140,7 +140,12 @@ impl Adapters {
         };
         let redis = match &config.redis_url {
             None => None,
-            Some(url) => Some(redis_pool(url, 64).context("configuring the Redis pool")?),
+            // Few connections: the cache and the limiter each share one
+            // multiplexed connection; the pool serves the probe and reconnects.
+            Some(url) => Some((
+                redis_pool(url, 8).context("configuring the Redis pool")?,
+                redis_client(url).context("configuring the Redis client")?,
+            )),
         };
         Self::assemble(pool, redis, &config.redis_key_prefix)
     }
@@ -151,7 +156,7 @@ impl Adapters {
     /// Metric registration failures.
     pub fn assemble(
         pool: DbPool,
-        redis: Option<deadpool_redis::Pool>,
+        redis: Option<(deadpool_redis::Pool, deadpool_redis::redis::Client)>,
         redis_prefix: &str,
     ) -> anyhow::Result<Self> {
         let registry = prometheus::Registry::new();
@@ -161,18 +166,21 @@ impl Adapters {
         let mut probes: Vec<Arc<dyn Probe>> = vec![db.clone()];
         let (cache, rate_limiter): (Arc<dyn Cache>, Arc<dyn RateLimiter>) = match redis {
             None => (
-                Arc::new(MemoryCache::new(10_000, cache_metrics)),
+                Arc::new(MemoryCache::new(10_000, &cache_metrics)),
                 Arc::new(MemoryRateLimiter::default()),
             ),
-            Some(r) => {
+            Some((r, client)) => {
                 probes.push(Arc::new(RedisProbe::new(r.clone())));
                 let breaker = RedisBreaker::default();
+                let prefix = format!("{redis_prefix}cache:");
+                let shared =
+                    RedisCache::new(r.clone(), prefix.clone(), breaker.clone(), &cache_metrics);
                 (
-                    Arc::new(RedisCache::new(
-                        r.clone(),
-                        format!("{redis_prefix}cache:"),
-                        breaker.clone(),
-                        cache_metrics,
+                    Arc::new(TieredCache::start(
+                        shared,
+                        MemoryCache::new(10_000, &cache_metrics),
+                        client,
+                        &prefix,
                     )),
                     Arc::new(RedisRateLimiter::new(
                         r,

@@ -8,6 +8,7 @@
 //! Owns storage and counting; never decides what is cached or for how long.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -16,18 +17,27 @@ use bytes::Bytes;
 use deadpool_redis::Pool;
 use deadpool_redis::redis;
 use domain::platform::Cache;
+use futures_util::StreamExt;
 use moka::Expiry;
 use prometheus::{IntCounter, IntCounterVec, Opts, Registry};
 
-use crate::redis_pool::{RedisBreaker, describe_pool_error, describe_redis_error};
+use crate::redis_pool::{RedisBreaker, SharedConnection, describe_redis_error};
 
 // ------------------------------------------------------------------ metrics
 
-/// `adscale_cache_requests_total{result="hit"|"miss"|"error"}`: one count per
-/// cache read. `error` means Redis failed or was skipped by the breaker (the
-/// caller saw a miss). Cheap to clone; register once, share between caches.
+/// `adscale_cache_requests_total{tier="memory"|"redis", result="hit"|"miss"|"error"}`:
+/// one count per read of a tier (a read that misses the memory tier and then
+/// hits Redis counts once for each). `error` means Redis failed or was skipped
+/// by the breaker (the caller saw a miss). Cheap to clone; register once,
+/// share between caches.
 #[derive(Clone, Debug)]
 pub struct CacheMetrics {
+    requests: IntCounterVec,
+}
+
+/// The counters of one tier.
+#[derive(Clone, Debug)]
+struct TierCounters {
     hit: IntCounter,
     miss: IntCounter,
     error: IntCounter,
@@ -43,16 +53,20 @@ impl CacheMetrics {
         let requests = IntCounterVec::new(
             Opts::new(
                 "adscale_cache_requests_total",
-                "Cache reads by result (hit, miss, error = cache unavailable, served as a miss).",
+                "Cache reads by tier and result (hit, miss, error = cache unavailable, served as a miss).",
             ),
-            &["result"],
+            &["tier", "result"],
         )?;
         registry.register(Box::new(requests.clone()))?;
-        Ok(Self {
-            hit: requests.with_label_values(&["hit"]),
-            miss: requests.with_label_values(&["miss"]),
-            error: requests.with_label_values(&["error"]),
-        })
+        Ok(Self { requests })
+    }
+
+    fn tier(&self, tier: &str) -> TierCounters {
+        TierCounters {
+            hit: self.requests.with_label_values(&[tier, "hit"]),
+            miss: self.requests.with_label_values(&[tier, "miss"]),
+            error: self.requests.with_label_values(&[tier, "error"]),
+        }
     }
 }
 
@@ -67,10 +81,10 @@ impl CacheMetrics {
 /// data until the TTL ends).
 #[derive(Clone)]
 pub struct RedisCache {
-    pool: Pool,
+    conn: SharedConnection,
     prefix: String,
     breaker: RedisBreaker,
-    metrics: CacheMetrics,
+    metrics: TierCounters,
 }
 
 impl std::fmt::Debug for RedisCache {
@@ -90,13 +104,13 @@ impl RedisCache {
         pool: Pool,
         prefix: impl Into<String>,
         breaker: RedisBreaker,
-        metrics: CacheMetrics,
+        metrics: &CacheMetrics,
     ) -> Self {
         Self {
-            pool,
+            conn: SharedConnection::new(pool),
             prefix: prefix.into(),
             breaker,
-            metrics,
+            metrics: metrics.tier("redis"),
         }
     }
 
@@ -104,18 +118,47 @@ impl RedisCache {
         format!("{}{group}", self.prefix)
     }
 
-    async fn conn(&self) -> Result<deadpool_redis::Connection, String> {
-        self.pool.get().await.map_err(|e| describe_pool_error(&e))
+    async fn conn(&self) -> Result<redis::aio::MultiplexedConnection, String> {
+        self.conn.get().await
     }
 
-    async fn try_get(&self, group: &str, field: &str) -> Result<Option<Vec<u8>>, String> {
+    /// The variant and its group's remaining lifetime (`PTTL`, in ms), in one round trip.
+    async fn try_get(&self, group: &str, field: &str) -> Result<(Option<Vec<u8>>, i64), String> {
+        let key = self.key(group);
         let mut conn = self.conn().await?;
-        redis::cmd("HGET")
-            .arg(self.key(group))
+        redis::pipe()
+            .cmd("HGET")
+            .arg(&key)
             .arg(field)
-            .query_async(&mut *conn)
+            .cmd("PTTL")
+            .arg(&key)
+            .query_async(&mut conn)
             .await
             .map_err(|e| describe_redis_error(&e))
+    }
+
+    /// A variant with the time its group has left (for the memory tier).
+    async fn get_with_ttl(&self, group: &str, field: &str) -> Option<(Bytes, Duration)> {
+        if !self.breaker.allow() {
+            self.metrics.error.inc();
+            return None;
+        }
+        let r = self.try_get(group, field).await;
+        match self.report(r) {
+            Some((Some(v), pttl)) => {
+                self.metrics.hit.inc();
+                let left = Duration::from_millis(u64::try_from(pttl).unwrap_or(0));
+                Some((Bytes::from(v), left))
+            }
+            Some((None, _)) => {
+                self.metrics.miss.inc();
+                None
+            }
+            None => {
+                self.metrics.error.inc();
+                None
+            }
+        }
     }
 
     async fn try_put(
@@ -139,7 +182,7 @@ impl RedisCache {
             .arg(ttl_ms)
             .arg("NX")
             .ignore()
-            .query_async::<()>(&mut *conn)
+            .query_async::<()>(&mut conn)
             .await
             .map_err(|e| describe_redis_error(&e))
     }
@@ -148,7 +191,7 @@ impl RedisCache {
         let mut conn = self.conn().await?;
         redis::cmd("DEL")
             .arg(self.key(group))
-            .query_async::<()>(&mut *conn)
+            .query_async::<()>(&mut conn)
             .await
             .map_err(|e| describe_redis_error(&e))
     }
@@ -160,6 +203,7 @@ impl RedisCache {
                 Some(v)
             }
             Err(e) => {
+                self.conn.discard();
                 self.breaker.failure(&e);
                 None
             }
@@ -170,25 +214,7 @@ impl RedisCache {
 #[async_trait]
 impl Cache for RedisCache {
     async fn get(&self, group: &str, field: &str) -> Option<Bytes> {
-        if !self.breaker.allow() {
-            self.metrics.error.inc();
-            return None;
-        }
-        let r = self.try_get(group, field).await;
-        match self.report(r) {
-            Some(Some(v)) => {
-                self.metrics.hit.inc();
-                Some(Bytes::from(v))
-            }
-            Some(None) => {
-                self.metrics.miss.inc();
-                None
-            }
-            None => {
-                self.metrics.error.inc();
-                None
-            }
-        }
+        self.get_with_ttl(group, field).await.map(|(v, _)| v)
     }
 
     async fn put(&self, group: &str, field: &str, value: Bytes, ttl: Duration) {
@@ -249,7 +275,7 @@ impl Expiry<String, Arc<Group>> for GroupExpiry {
 #[derive(Clone)]
 pub struct MemoryCache {
     groups: moka::future::Cache<String, Arc<Group>>,
-    metrics: CacheMetrics,
+    metrics: TierCounters,
 }
 
 impl std::fmt::Debug for MemoryCache {
@@ -265,14 +291,19 @@ impl MemoryCache {
     pub const DEFAULT_MAX_GROUPS: u64 = 10_000;
 
     #[must_use]
-    pub fn new(max_groups: u64, metrics: CacheMetrics) -> Self {
+    pub fn new(max_groups: u64, metrics: &CacheMetrics) -> Self {
         Self {
             groups: moka::future::Cache::builder()
                 .max_capacity(max_groups)
                 .expire_after(GroupExpiry)
                 .build(),
-            metrics,
+            metrics: metrics.tier("memory"),
         }
+    }
+
+    /// Drops every group.
+    pub fn clear(&self) {
+        self.groups.invalidate_all();
     }
 }
 
@@ -325,5 +356,202 @@ impl Cache for MemoryCache {
 
     async fn invalidate(&self, group: &str) {
         self.groups.invalidate(group).await;
+    }
+}
+
+// ------------------------------------------------------------------ tiered
+
+/// How often the invalidation listener checks its subscription is alive.
+const LISTENER_HEARTBEAT: Duration = Duration::from_secs(2);
+/// How long the listener waits before subscribing again after a failure.
+const LISTENER_RETRY: Duration = Duration::from_secs(1);
+
+/// Redis behind a per-instance memory tier, kept coherent across instances by
+/// invalidation messages on a Redis pub/sub channel (`<prefix>invalidate`).
+///
+/// - read: memory first, then Redis; a Redis hit is copied into memory for
+///   the time its Redis group has left, so the memory tier never outlives
+///   Redis's TTL. A hit in memory costs no network at all.
+/// - store: Redis and memory.
+/// - invalidate: memory at once, Redis `DEL`, then `PUBLISH` of the group;
+///   every instance drops the group from memory when the message arrives.
+/// - The memory tier is used only while the listener is subscribed. When the
+///   subscription breaks (Redis down, connection lost, heartbeat `PING`
+///   unanswered), the tier is switched off and emptied, since messages sent
+///   meanwhile are lost; it is switched on again, empty, once subscribed.
+///   A silently dead subscription is noticed within about
+///   [`LISTENER_HEARTBEAT`], the longest another instance's write can stay
+///   unseen here.
+/// - A Redis read that overlaps an invalidation does not fill memory (an
+///   invalidation counter is compared before and after the read), so a
+///   value read just before a `DEL` cannot outlive its invalidation.
+pub struct TieredCache {
+    shared: RedisCache,
+    local: MemoryCache,
+    channel: String,
+    state: Arc<TierState>,
+    listener: tokio::task::AbortHandle,
+}
+
+#[derive(Default)]
+struct TierState {
+    /// The listener is subscribed: the memory tier may be used.
+    live: AtomicBool,
+    /// Invalidations seen (local or by message).
+    invalidations: AtomicU64,
+}
+
+impl std::fmt::Debug for TieredCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TieredCache")
+            .field("shared", &self.shared)
+            .field("local", &self.local)
+            .field("channel", &self.channel)
+            .field("live", &self.is_live())
+            .finish_non_exhaustive()
+    }
+}
+
+impl TieredCache {
+    /// Starts the invalidation listener on the current Tokio runtime (it
+    /// stops when the cache is dropped). `client` connects to the same Redis
+    /// as `shared`; `prefix` namespaces the channel like the keys.
+    #[must_use]
+    pub fn start(
+        shared: RedisCache,
+        local: MemoryCache,
+        client: redis::Client,
+        prefix: &str,
+    ) -> Self {
+        let channel = format!("{prefix}invalidate");
+        let state = Arc::new(TierState::default());
+        let listener = tokio::spawn(listen(
+            client,
+            channel.clone(),
+            local.clone(),
+            Arc::clone(&state),
+        ))
+        .abort_handle();
+        Self {
+            shared,
+            local,
+            channel,
+            state,
+            listener,
+        }
+    }
+
+    /// Whether the memory tier is in use (the listener is subscribed).
+    #[must_use]
+    pub fn is_live(&self) -> bool {
+        self.state.live.load(Ordering::Acquire)
+    }
+}
+
+impl Drop for TieredCache {
+    fn drop(&mut self) {
+        self.listener.abort();
+    }
+}
+
+/// Drops `group` from memory and counts the invalidation.
+async fn forget(local: &MemoryCache, state: &TierState, group: &str) {
+    state.invalidations.fetch_add(1, Ordering::AcqRel);
+    local.invalidate(group).await;
+}
+
+/// Subscribes, applies invalidation messages, checks the subscription with a
+/// heartbeat, and starts over (memory tier off and empty) when anything fails.
+async fn listen(client: redis::Client, channel: String, local: MemoryCache, state: Arc<TierState>) {
+    loop {
+        if let Ok(Ok(pubsub)) =
+            tokio::time::timeout(crate::redis_pool::CREATE_TIMEOUT, client.get_async_pubsub()).await
+        {
+            let (mut sink, mut messages) = pubsub.split();
+            let subscribed = tokio::time::timeout(
+                crate::redis_pool::RESPONSE_TIMEOUT,
+                sink.subscribe(&channel),
+            )
+            .await;
+            if matches!(subscribed, Ok(Ok(()))) {
+                local.clear();
+                state.live.store(true, Ordering::Release);
+                tracing::info!("cache: memory tier on (invalidations subscribed)");
+                let mut heartbeat = tokio::time::interval(LISTENER_HEARTBEAT);
+                heartbeat.tick().await;
+                loop {
+                    tokio::select! {
+                        msg = messages.next() => match msg {
+                            Some(m) => match m.get_payload::<String>() {
+                                Ok(group) => forget(&local, &state, &group).await,
+                                Err(_) => tracing::warn!("cache: unreadable invalidation message"),
+                            },
+                            None => break,
+                        },
+                        _ = heartbeat.tick() => {
+                            let pong = tokio::time::timeout(
+                                crate::redis_pool::RESPONSE_TIMEOUT,
+                                sink.ping::<redis::Value>(),
+                            )
+                            .await;
+                            if !matches!(pong, Ok(Ok(_))) {
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if state.live.swap(false, Ordering::AcqRel) {
+            tracing::warn!("cache: memory tier off until invalidations are subscribed again");
+        }
+        local.clear();
+        tokio::time::sleep(LISTENER_RETRY).await;
+    }
+}
+
+#[async_trait]
+impl Cache for TieredCache {
+    async fn get(&self, group: &str, field: &str) -> Option<Bytes> {
+        if !self.is_live() {
+            return self.shared.get(group, field).await;
+        }
+        if let Some(v) = self.local.get(group, field).await {
+            return Some(v);
+        }
+        let seen = self.state.invalidations.load(Ordering::Acquire);
+        let (value, left) = self.shared.get_with_ttl(group, field).await?;
+        if self.is_live() && self.state.invalidations.load(Ordering::Acquire) == seen {
+            self.local.put(group, field, value.clone(), left).await;
+        }
+        Some(value)
+    }
+
+    async fn put(&self, group: &str, field: &str, value: Bytes, ttl: Duration) {
+        let seen = self.state.invalidations.load(Ordering::Acquire);
+        self.shared.put(group, field, value.clone(), ttl).await;
+        if self.is_live() && self.state.invalidations.load(Ordering::Acquire) == seen {
+            self.local.put(group, field, value, ttl).await;
+        }
+    }
+
+    async fn invalidate(&self, group: &str) {
+        forget(&self.local, &self.state, group).await;
+        self.shared.invalidate(group).await;
+        let published = match self.shared.conn().await {
+            Ok(mut conn) => redis::cmd("PUBLISH")
+                .arg(&self.channel)
+                .arg(group)
+                .query_async::<()>(&mut conn)
+                .await
+                .map_err(|e| describe_redis_error(&e)),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = published {
+            // Other instances keep the group in memory until their listener
+            // notices Redis is gone (and empties its tier) or the TTL ends.
+            tracing::warn!(error = %e, "cache: invalidation not published");
+            self.shared.conn.discard();
+        }
     }
 }

@@ -14,7 +14,7 @@ use deadpool_redis::redis::Script;
 use domain::platform::{RateDecision, RateLimiter};
 use moka::Expiry;
 
-use crate::redis_pool::{RedisBreaker, describe_pool_error, describe_redis_error};
+use crate::redis_pool::{RedisBreaker, SharedConnection, describe_redis_error};
 
 /// Shortest window honoured; a zero window would never reset.
 const MIN_WINDOW: Duration = Duration::from_millis(1);
@@ -188,7 +188,7 @@ return {best_n, best_ttl}
 /// to the in-memory `fallback`, so limits still hold per instance.
 #[derive(Clone)]
 pub struct RedisRateLimiter {
-    pool: Pool,
+    conn: SharedConnection,
     prefix: String,
     script: Script,
     fallback: MemoryRateLimiter,
@@ -215,7 +215,7 @@ impl RedisRateLimiter {
         breaker: RedisBreaker,
     ) -> Self {
         Self {
-            pool,
+            conn: SharedConnection::new(pool),
             prefix: prefix.into(),
             script: Script::new(CHECK_SCRIPT),
             fallback,
@@ -225,13 +225,13 @@ impl RedisRateLimiter {
 
     async fn try_check(&self, keys: &[String], window: Duration) -> Result<(i64, i64), String> {
         let window_ms = u64::try_from(window.as_millis()).unwrap_or(u64::MAX);
-        let mut conn = self.pool.get().await.map_err(|e| describe_pool_error(&e))?;
+        let mut conn = self.conn.get().await?;
         let mut call = self.script.prepare_invoke();
         for key in keys {
             call.key(format!("{}{key}", self.prefix));
         }
         call.arg(window_ms)
-            .invoke_async(&mut *conn)
+            .invoke_async(&mut conn)
             .await
             .map_err(|e| describe_redis_error(&e))
     }
@@ -252,7 +252,10 @@ impl RateLimiter for RedisRateLimiter {
                     let left = Duration::from_millis(u64::try_from(pttl_ms).unwrap_or(0));
                     return decision(count, limit, left);
                 }
-                Err(e) => self.breaker.failure(&e),
+                Err(e) => {
+                    self.conn.discard();
+                    self.breaker.failure(&e);
+                }
             }
         }
         self.fallback.check(keys, limit, window).await

@@ -6,11 +6,12 @@
 //! Owns connection set-up and failure bookkeeping; never caches or counts
 //! anything itself (that is `cache` and `rate_limit`).
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use deadpool_redis::redis::aio::MultiplexedConnection;
 use deadpool_redis::redis::{self, AsyncConnectionConfig};
 use deadpool_redis::{Manager, Pool, PoolError, Runtime};
 use domain::platform::{Probe, ProbeResult};
@@ -61,6 +62,66 @@ pub fn redis_pool(url: &str, max_size: usize) -> Result<Pool, RedisPoolError> {
         .runtime(Runtime::Tokio1)
         .build()
         .map_err(|e| RedisPoolError::Build(e.to_string()))
+}
+
+/// A client for the connections the pool does not hand out: pub/sub
+/// subscriptions (see [`crate::cache::TieredCache`]).
+///
+/// # Errors
+/// [`RedisPoolError::InvalidUrl`] when `url` is not a Redis URL.
+pub fn redis_client(url: &str) -> Result<redis::Client, RedisPoolError> {
+    redis::Client::open(url).map_err(|_| RedisPoolError::InvalidUrl)
+}
+
+// ------------------------------------------------------------------ shared connection
+
+/// One multiplexed connection, taken from the pool once and then shared by
+/// every request of an adapter.
+///
+/// Why not `pool.get()` per command: deadpool-redis checks a reused
+/// connection with `UNWATCH` + `PING` on every checkout, one extra round trip
+/// per command; and a connection per request means one command per socket
+/// read on both ends. A multiplexed connection is made to be shared: the
+/// commands of concurrent requests travel pipelined on one socket, so Redis
+/// reads and answers them in batches. (Measured with `bench/`: W1 and W2 lost
+/// most of their throughput to Redis round trips before this.)
+///
+/// After any failure the connection is [`discard`](Self::discard)ed; the
+/// next call takes one from the pool again, which checks it (`PING`) or
+/// opens a new one, with the pool's short timeouts.
+#[derive(Clone)]
+pub(crate) struct SharedConnection {
+    pool: Pool,
+    current: Arc<Mutex<Option<MultiplexedConnection>>>,
+}
+
+impl SharedConnection {
+    pub(crate) fn new(pool: Pool) -> Self {
+        Self {
+            pool,
+            current: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    fn slot(&self) -> std::sync::MutexGuard<'_, Option<MultiplexedConnection>> {
+        self.current.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The shared connection (a cheap clone), from the pool on first use.
+    pub(crate) async fn get(&self) -> Result<MultiplexedConnection, String> {
+        if let Some(c) = self.slot().clone() {
+            return Ok(c);
+        }
+        let pooled = self.pool.get().await.map_err(|e| describe_pool_error(&e))?;
+        let conn = MultiplexedConnection::clone(&pooled);
+        *self.slot() = Some(conn.clone());
+        Ok(conn)
+    }
+
+    /// Forgets the connection after a failure.
+    pub(crate) fn discard(&self) {
+        *self.slot() = None;
+    }
 }
 
 /// A short, secret-free description of a pool error, for logs and `/health`.

@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use domain::platform::{Cache, Probe, RateLimiter};
-use infrastructure::cache::{CacheMetrics, MemoryCache, RedisCache};
+use infrastructure::cache::{CacheMetrics, MemoryCache, RedisCache, TieredCache};
 use infrastructure::rate_limit::{MemoryRateLimiter, RedisRateLimiter};
-use infrastructure::redis_pool::{RedisBreaker, RedisProbe, redis_pool};
+use infrastructure::redis_pool::{RedisBreaker, RedisProbe, redis_client, redis_pool};
 use prometheus::Registry;
 
 const DEAD_REDIS: &str = "redis://127.0.0.1:1";
@@ -37,6 +37,10 @@ fn metrics() -> (Registry, CacheMetrics) {
 }
 
 fn count(registry: &Registry, result: &str) -> u64 {
+    count_tier(registry, None, result)
+}
+
+fn count_tier(registry: &Registry, tier: Option<&str>, result: &str) -> u64 {
     registry
         .gather()
         .iter()
@@ -46,6 +50,11 @@ fn count(registry: &Registry, result: &str) -> u64 {
             m.get_label()
                 .iter()
                 .any(|l| l.name() == "result" && l.value() == result)
+                && tier.is_none_or(|t| {
+                    m.get_label()
+                        .iter()
+                        .any(|l| l.name() == "tier" && l.value() == t)
+                })
         })
         .map(|m| m.get_counter().get_value() as u64)
         .sum()
@@ -53,7 +62,7 @@ fn count(registry: &Registry, result: &str) -> u64 {
 
 fn redis_cache(p: &str) -> (Registry, RedisCache) {
     let (registry, m) = metrics();
-    let cache = RedisCache::new(pool(), p, RedisBreaker::default(), m);
+    let cache = RedisCache::new(pool(), p, RedisBreaker::default(), &m);
     (registry, cache)
 }
 
@@ -124,7 +133,7 @@ async fn redis_caches_with_different_prefixes_do_not_see_each_other() {
 async fn unreachable_redis_cache_is_a_fast_miss_and_counted_as_error() {
     let (registry, m) = metrics();
     let breaker = RedisBreaker::default();
-    let cache = RedisCache::new(dead_pool(), prefix(), breaker.clone(), m);
+    let cache = RedisCache::new(dead_pool(), prefix(), breaker.clone(), &m);
 
     let started = Instant::now();
     cache.put("g", "f", Bytes::from_static(b"x"), TTL).await;
@@ -155,7 +164,7 @@ async fn unreachable_redis_cache_is_a_fast_miss_and_counted_as_error() {
 async fn open_breaker_skips_redis_until_cooldown_then_recovers() {
     let (registry, m) = metrics();
     let breaker = RedisBreaker::new(Duration::from_millis(100));
-    let cache = RedisCache::new(pool(), prefix(), breaker.clone(), m);
+    let cache = RedisCache::new(pool(), prefix(), breaker.clone(), &m);
     cache.put("g", "f", Bytes::from_static(b"x"), TTL).await;
 
     breaker.failure("simulated outage");
@@ -277,7 +286,7 @@ async fn probe_reports_dead_redis_unhealthy_but_not_critical() {
 #[tokio::test]
 async fn memory_cache_hits_misses_and_invalidates() {
     let (registry, m) = metrics();
-    let cache = MemoryCache::new(100, m);
+    let cache = MemoryCache::new(100, &m);
     assert_eq!(cache.get("g", "a").await, None);
     cache.put("g", "a", Bytes::from_static(b"A"), TTL).await;
     cache.put("g", "b", Bytes::from_static(b"B"), TTL).await;
@@ -295,7 +304,7 @@ async fn memory_cache_hits_misses_and_invalidates() {
 #[tokio::test]
 async fn memory_cache_group_expires_ttl_after_its_first_variant() {
     let (_r, m) = metrics();
-    let cache = MemoryCache::new(100, m);
+    let cache = MemoryCache::new(100, &m);
     let ttl = Duration::from_millis(300);
     cache.put("g", "first", Bytes::from_static(b"1"), ttl).await;
     tokio::time::sleep(Duration::from_millis(150)).await;
@@ -400,4 +409,93 @@ async fn one_call_counts_every_key_and_answers_with_the_tightest() {
         0
     );
     assert_eq!(memory.check(&keys(&["y"]), 2, window).await.remaining, 0);
+}
+
+// ------------------------------------------------------------------ tiered cache
+
+/// One instance's cache: Redis at `url` under `prefix`, with its memory tier.
+fn tiered(url: &str, prefix: &str) -> (Registry, TieredCache) {
+    let (registry, m) = metrics();
+    let shared = RedisCache::new(
+        redis_pool(url, 4).unwrap(),
+        prefix,
+        RedisBreaker::default(),
+        &m,
+    );
+    let cache = TieredCache::start(
+        shared,
+        MemoryCache::new(100, &m),
+        redis_client(url).unwrap(),
+        prefix,
+    );
+    (registry, cache)
+}
+
+async fn until(what: &str, mut ok: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while !ok().await {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn tiered_caches_serve_from_memory_and_see_each_others_invalidations() {
+    let p = prefix();
+    let (_, a) = tiered(&redis_url(), &p);
+    let (rb, b) = tiered(&redis_url(), &p);
+    until("both tiers are live", async || a.is_live() && b.is_live()).await;
+    let v1 = Bytes::from_static(b"[1]");
+    a.put("t1:campaigns", "page=1", v1.clone(), TTL).await;
+
+    assert_eq!(b.get("t1:campaigns", "page=1").await, Some(v1.clone()));
+    assert_eq!(count_tier(&rb, Some("redis"), "hit"), 1);
+    assert_eq!(b.get("t1:campaigns", "page=1").await, Some(v1.clone()));
+    assert_eq!(
+        count_tier(&rb, Some("memory"), "hit"),
+        1,
+        "second read from memory"
+    );
+    assert_eq!(
+        count_tier(&rb, Some("redis"), "hit"),
+        1,
+        "without asking Redis"
+    );
+
+    // A write on instance a: b must stop serving its memory copy.
+    a.invalidate("t1:campaigns").await;
+    until("b sees the invalidation", async || {
+        b.get("t1:campaigns", "page=1").await.is_none()
+    })
+    .await;
+    assert_eq!(a.get("t1:campaigns", "page=1").await, None);
+}
+
+#[tokio::test]
+async fn tiered_memory_copy_never_outlives_the_redis_group() {
+    let p = prefix();
+    let (_, a) = tiered(&redis_url(), &p);
+    let (_, b) = tiered(&redis_url(), &p);
+    until("both tiers are live", async || a.is_live() && b.is_live()).await;
+    a.put(
+        "g",
+        "f",
+        Bytes::from_static(b"x"),
+        Duration::from_millis(300),
+    )
+    .await;
+    assert!(b.get("g", "f").await.is_some(), "copied into b's memory");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(b.get("g", "f").await, None);
+}
+
+#[tokio::test]
+async fn tiered_cache_without_redis_keeps_memory_off_and_misses() {
+    let (registry, c) = tiered(DEAD_REDIS, &prefix());
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!c.is_live());
+    c.put("g", "f", Bytes::from_static(b"x"), TTL).await;
+    assert_eq!(c.get("g", "f").await, None, "nothing cached, nothing stale");
+    c.invalidate("g").await;
+    assert_eq!(count_tier(&registry, Some("memory"), "hit"), 0);
 }

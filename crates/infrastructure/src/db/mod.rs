@@ -245,6 +245,27 @@ impl DbPool {
         }
     }
 
+    /// Brings planner statistics (and, on PostgreSQL, the visibility map and
+    /// hint bits) up to date after a bulk load, so the first queries after it
+    /// do not pay for that work: `VACUUM (ANALYZE)` on PostgreSQL, `ANALYZE`
+    /// on SQLite.
+    ///
+    /// # Errors
+    /// No connection, or the statement failed.
+    pub async fn analyze_after_bulk_load(&self) -> Result<(), DbError> {
+        match self {
+            DbPool::Postgres(pool) => {
+                let mut conn = pool.get().await?;
+                conn.batch_execute("VACUUM (ANALYZE)").await?;
+            }
+            DbPool::Sqlite(pool) => {
+                let mut conn = pool.get().await?;
+                conn.batch_execute("ANALYZE").await?;
+            }
+        }
+        Ok(())
+    }
+
     /// The pool's current connection counts.
     #[must_use]
     pub fn status(&self) -> PoolStatus {
