@@ -2,6 +2,7 @@
 //! (traits) that adapters implement. Nothing here knows about HTTP, SQL, Redis or
 //! an async runtime; it depends only on std-like crates.
 
+pub mod actions;
 pub mod ads;
 pub mod audit;
 pub mod error;

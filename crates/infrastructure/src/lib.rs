@@ -8,5 +8,6 @@ pub mod cache;
 pub mod clock;
 pub mod crypto;
 pub mod db;
+pub mod meta;
 pub mod rate_limit;
 pub mod redis_pool;

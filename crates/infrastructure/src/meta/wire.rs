@@ -1,0 +1,277 @@
+//! Graph API values → typed values, once.
+//!
+//! - Counts and money arrive as JSON strings (`"185"`, `"14.35"`).
+//! - Budgets (`daily_budget`, `lifetime_budget`) arrive as integers in the
+//!   currency's minor unit (`"15000"` BRL = 150.00; JPY has none).
+//! - `date_start` / `date_stop` are calendar days in the ad account's time
+//!   zone and are kept as such (no conversion to UTC: a day is the account's day).
+//! - Conversions and revenue come from `actions` / `action_values`, read
+//!   through the account's [`ResultAction`] so overlapping purchase types
+//!   count once.
+//!
+//! Errors name the field and never echo request parameters (which may carry
+//! an access token).
+
+use domain::actions::ResultAction;
+use domain::ads::Currency;
+use domain::kpi::KpiTotals;
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::Deserialize;
+use time::Date;
+
+/// A Graph API value that does not have the documented shape.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("Graph API field `{field}`: {reason}")]
+pub struct WireError {
+    pub field: String,
+    pub reason: String,
+}
+
+impl WireError {
+    fn new(field: &str, reason: impl Into<String>) -> Self {
+        Self {
+            field: field.to_owned(),
+            reason: reason.into(),
+        }
+    }
+}
+
+fn decimal(field: &str, s: &str) -> Result<Decimal, WireError> {
+    s.trim()
+        .parse::<Decimal>()
+        .map_err(|_| WireError::new(field, "not a decimal number"))
+}
+
+/// A count (`"185"`); absent means zero.
+///
+/// # Errors
+/// Not a whole, non-negative number.
+pub fn count(field: &str, s: Option<&str>) -> Result<i64, WireError> {
+    let Some(s) = s else { return Ok(0) };
+    let d = decimal(field, s)?;
+    if d.is_sign_negative() || !d.fract().is_zero() {
+        return Err(WireError::new(field, "not a whole, non-negative count"));
+    }
+    i64::try_from(d).map_err(|_| WireError::new(field, "count out of range"))
+}
+
+/// An amount in the currency's major unit (`"14.35"`), rounded to the
+/// currency's minor units (half away from zero); absent means zero.
+///
+/// # Errors
+/// Not a non-negative decimal number.
+pub fn money(field: &str, s: Option<&str>, currency: Currency) -> Result<Decimal, WireError> {
+    let Some(s) = s else {
+        return Ok(Decimal::ZERO);
+    };
+    let d = decimal(field, s)?;
+    if d.is_sign_negative() {
+        return Err(WireError::new(field, "negative amount"));
+    }
+    Ok(d.round_dp_with_strategy(
+        currency.minor_units(),
+        RoundingStrategy::MidpointAwayFromZero,
+    ))
+}
+
+/// A budget in the currency's minor unit (`"15000"` → `150.00` for BRL);
+/// absent or `"0"` means no budget of that kind.
+///
+/// # Errors
+/// Not a whole, non-negative number.
+pub fn budget(
+    field: &str,
+    s: Option<&str>,
+    currency: Currency,
+) -> Result<Option<Decimal>, WireError> {
+    if s.is_none() {
+        return Ok(None);
+    }
+    let minor = count(field, s)?;
+    Ok((minor > 0).then(|| Decimal::new(minor, currency.minor_units())))
+}
+
+/// A calendar day `YYYY-MM-DD` (the ad account's day).
+///
+/// # Errors
+/// Absent or not a date.
+pub fn day(field: &str, s: Option<&str>) -> Result<Date, WireError> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    let s = s.ok_or_else(|| WireError::new(field, "missing"))?;
+    Date::parse(s.trim(), &fmt).map_err(|_| WireError::new(field, "not a date YYYY-MM-DD"))
+}
+
+/// One entry of `actions`, `action_values` and similar lists.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ActionStat {
+    pub action_type: String,
+    pub value: String,
+}
+
+/// One row of `GET /act_<id>/insights` (`time_increment=1`), as sent.
+#[derive(Debug, Clone, Deserialize)]
+pub struct InsightRow {
+    pub date_start: Option<String>,
+    pub date_stop: Option<String>,
+    pub account_id: Option<String>,
+    pub campaign_id: Option<String>,
+    pub adset_id: Option<String>,
+    pub ad_id: Option<String>,
+    pub impressions: Option<String>,
+    pub clicks: Option<String>,
+    pub inline_link_clicks: Option<String>,
+    pub spend: Option<String>,
+    #[serde(default)]
+    pub actions: Vec<ActionStat>,
+    #[serde(default)]
+    pub action_values: Vec<ActionStat>,
+}
+
+/// A typed daily insight row: the day, the platform ids it belongs to and
+/// its counts and money.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DailyInsight {
+    pub date: Date,
+    pub campaign_id: Option<String>,
+    pub adset_id: Option<String>,
+    pub ad_id: Option<String>,
+    pub totals: KpiTotals,
+}
+
+/// Looks one action type up in an action list. A type listed twice is an
+/// error in the payload; the first entry is used.
+fn lookup<'a>(
+    field: &'a str,
+    list: &'a [ActionStat],
+    parse: impl Fn(&str, &str) -> Result<Decimal, WireError> + 'a,
+    failed: &'a std::cell::RefCell<Option<WireError>>,
+) -> impl Fn(&str) -> Option<Decimal> + 'a {
+    move |t| {
+        let s = list.iter().find(|a| a.action_type == t)?;
+        match parse(field, &s.value) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                failed.borrow_mut().get_or_insert(e);
+                None
+            }
+        }
+    }
+}
+
+impl InsightRow {
+    /// The typed row. `currency` is the ad account's; `result` says which
+    /// action counts as a conversion (and whose value is revenue).
+    ///
+    /// # Errors
+    /// A missing or malformed field, or a row spanning more than one day.
+    pub fn parse(
+        &self,
+        currency: Currency,
+        result: &ResultAction,
+    ) -> Result<DailyInsight, WireError> {
+        let date = day("date_start", self.date_start.as_deref())?;
+        if let Some(stop) = self.date_stop.as_deref()
+            && day("date_stop", Some(stop))? != date
+        {
+            return Err(WireError::new(
+                "date_stop",
+                "the row spans several days (request time_increment=1)",
+            ));
+        }
+        let failed = std::cell::RefCell::new(None);
+        let conversions = result.pick(lookup(
+            "actions",
+            &self.actions,
+            |f, s| count(f, Some(s)).map(Decimal::from),
+            &failed,
+        ));
+        let revenue = result.pick(lookup(
+            "action_values",
+            &self.action_values,
+            |f, s| money(f, Some(s), currency),
+            &failed,
+        ));
+        if let Some(e) = failed.into_inner() {
+            return Err(e);
+        }
+        Ok(DailyInsight {
+            date,
+            campaign_id: self.campaign_id.clone(),
+            adset_id: self.adset_id.clone(),
+            ad_id: self.ad_id.clone(),
+            totals: KpiTotals {
+                impressions: count("impressions", self.impressions.as_deref())?,
+                clicks: count("clicks", self.clicks.as_deref())?,
+                link_clicks: count("inline_link_clicks", self.inline_link_clicks.as_deref())?,
+                spend: money("spend", self.spend.as_deref(), currency)?,
+                conversions: i64::try_from(conversions)
+                    .map_err(|_| WireError::new("actions", "count out of range"))?,
+                revenue,
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cur(c: &str) -> Currency {
+        Currency::parse(c).unwrap()
+    }
+
+    #[test]
+    fn counts_are_whole_and_absent_is_zero() {
+        assert_eq!(count("clicks", Some("185")), Ok(185));
+        assert_eq!(count("clicks", None), Ok(0));
+        assert!(count("clicks", Some("1.5")).is_err());
+        assert!(count("clicks", Some("-1")).is_err());
+        let e = count("clicks", Some("abc")).unwrap_err();
+        assert_eq!(e.field, "clicks");
+    }
+
+    #[test]
+    fn money_rounds_to_the_currency() {
+        assert_eq!(
+            money("spend", Some("14.35"), cur("USD")),
+            Ok(Decimal::new(1435, 2))
+        );
+        assert_eq!(
+            money("spend", Some("1.005"), cur("BRL")),
+            Ok(Decimal::new(101, 2))
+        );
+        assert_eq!(
+            money("spend", Some("120.6"), cur("JPY")),
+            Ok(Decimal::from(121))
+        );
+        assert!(money("spend", Some("-2"), cur("USD")).is_err());
+    }
+
+    #[test]
+    fn budgets_arrive_in_minor_units() {
+        assert_eq!(
+            budget("daily_budget", Some("15000"), cur("BRL")),
+            Ok(Some(Decimal::new(15000, 2)))
+        );
+        assert_eq!(
+            budget("daily_budget", Some("15000"), cur("JPY")),
+            Ok(Some(Decimal::from(15000)))
+        );
+        assert_eq!(
+            budget("daily_budget", Some("1500"), cur("KWD")),
+            Ok(Some(Decimal::new(1500, 3)))
+        );
+        assert_eq!(budget("daily_budget", Some("0"), cur("USD")), Ok(None));
+        assert_eq!(budget("daily_budget", None, cur("USD")), Ok(None));
+    }
+
+    #[test]
+    fn days_are_calendar_days() {
+        assert_eq!(
+            day("date_start", Some("2023-06-01")),
+            Ok(time::macros::date!(2023 - 06 - 01))
+        );
+        assert!(day("date_start", Some("06/01/2023")).is_err());
+        assert!(day("date_start", None).is_err());
+    }
+}
