@@ -15,6 +15,7 @@ pub enum Resource {
     Campaign,
     AdSet,
     Ad,
+    SyncRun,
 }
 
 impl Resource {
@@ -29,6 +30,7 @@ impl Resource {
             Resource::Campaign => "CAMPAIGN_NOT_FOUND",
             Resource::AdSet => "AD_SET_NOT_FOUND",
             Resource::Ad => "AD_NOT_FOUND",
+            Resource::SyncRun => "SYNC_RUN_NOT_FOUND",
         }
     }
     #[must_use]
@@ -42,6 +44,7 @@ impl Resource {
             Resource::Campaign => "campaign",
             Resource::AdSet => "ad set",
             Resource::Ad => "ad",
+            Resource::SyncRun => "sync run",
         }
     }
 }
@@ -63,6 +66,14 @@ pub enum AppError {
     /// The request conflicts with current state (409).
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// Well-formed input refused as a whole (422), with structured details
+    /// (e.g. a CSV import's bad rows or missing columns).
+    #[error("{message}")]
+    Unprocessable {
+        code: &'static str,
+        message: String,
+        details: serde_json::Value,
+    },
     /// A dependency is down (503); the text is for logs.
     #[error("service unavailable: {0}")]
     Unavailable(String),

@@ -6,6 +6,7 @@ pub mod ads;
 pub mod audit;
 pub mod error;
 pub mod identity;
+pub mod ingestion;
 pub mod platform;
 
 pub use error::{AppError, Resource};

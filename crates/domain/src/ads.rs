@@ -231,6 +231,12 @@ impl DateRange {
         Ok(Self { from, to })
     }
 
+    /// A range of one day.
+    #[must_use]
+    pub const fn day(d: Date) -> Self {
+        Self { from: d, to: d }
+    }
+
     /// Parses `YYYY-MM-DD` pairs, naming the field that failed.
     ///
     /// # Errors

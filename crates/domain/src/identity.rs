@@ -249,6 +249,8 @@ pub struct Actor {
 pub enum Principal {
     User(UserId),
     ApiKey(ApiKeyId),
+    /// An operator at the command line (`adscale import`), audited as `system`.
+    System,
 }
 
 impl Actor {
@@ -263,6 +265,7 @@ impl Actor {
         match self.principal {
             Principal::User(u) => format!("user:{u}"),
             Principal::ApiKey(k) => format!("api_key:{k}"),
+            Principal::System => "system".to_owned(),
         }
     }
 
@@ -270,7 +273,7 @@ impl Actor {
     pub fn user_id(&self) -> Option<UserId> {
         match self.principal {
             Principal::User(u) => Some(u),
-            Principal::ApiKey(_) => None,
+            Principal::ApiKey(_) | Principal::System => None,
         }
     }
 }

@@ -75,6 +75,10 @@ id!(CampaignId);
 id!(AdSetId);
 id!(AdId);
 id!(AuditEntryId);
+id!(
+    /// One sync of an ad account (API fetch or file import).
+    SyncRunId
+);
 
 /// An id on the ad platform (Meta ids are numeric strings such as `"120210000000000001"`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

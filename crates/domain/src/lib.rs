@@ -8,6 +8,7 @@ pub mod audit;
 pub mod error;
 pub mod identity;
 pub mod ids;
+pub mod ingestion;
 pub mod kpi;
 pub mod page;
 pub mod platform;

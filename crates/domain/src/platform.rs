@@ -11,6 +11,9 @@ use time::OffsetDateTime;
 pub trait Clock: Send + Sync {
     /// Now, in UTC.
     fn now(&self) -> OffsetDateTime;
+    /// Today's calendar day in the IANA time zone `tz` (an ad account's
+    /// day); UTC's day when the zone is unknown.
+    fn today_in(&self, tz: &str) -> time::Date;
 }
 
 /// A cache of rendered bytes, grouped under a key (e.g. one tenant's campaign

@@ -15,6 +15,25 @@ impl Clock for SystemClock {
         let now = OffsetDateTime::now_utc();
         now.replace_microsecond(now.microsecond()).unwrap_or(now)
     }
+
+    fn today_in(&self, tz: &str) -> time::Date {
+        day_in(self.now(), tz)
+    }
+}
+
+/// The calendar day `at` falls on in the IANA zone `tz` (UTC's when unknown).
+#[must_use]
+pub fn day_in(at: OffsetDateTime, tz: &str) -> time::Date {
+    use chrono::{Datelike, TimeZone};
+    let utc_day = at.date();
+    let Ok(zone) = tz.parse::<chrono_tz::Tz>() else {
+        return utc_day;
+    };
+    let Some(local) = zone.timestamp_opt(at.unix_timestamp(), 0).single() else {
+        return utc_day;
+    };
+    let ordinal = u16::try_from(local.ordinal()).unwrap_or(1);
+    time::Date::from_ordinal_date(local.year(), ordinal).unwrap_or(utc_day)
 }
 
 #[cfg(test)]
@@ -26,6 +45,20 @@ mod tests {
         let now = SystemClock.now();
         assert!(now.offset().is_utc());
         assert!((OffsetDateTime::now_utc() - now).whole_seconds().abs() < 5);
+    }
+
+    #[test]
+    fn days_are_the_account_zone_days() {
+        let at = time::macros::datetime!(2026-11-23 01:30 UTC);
+        assert_eq!(
+            day_in(at, "America/Sao_Paulo"),
+            time::macros::date!(2026 - 11 - 22)
+        );
+        assert_eq!(
+            day_in(at, "Asia/Tokyo"),
+            time::macros::date!(2026 - 11 - 23)
+        );
+        assert_eq!(day_in(at, "Not/AZone"), time::macros::date!(2026 - 11 - 23));
     }
 
     #[test]

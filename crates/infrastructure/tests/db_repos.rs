@@ -30,27 +30,7 @@ use serde_json::json;
 use time::macros::date;
 use time::{Date, OffsetDateTime};
 
-/// Runs each body once per backend: `pg::<name>` and `sqlite::<name>`.
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod pg {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(super::TestDb::postgres().await).await;
-                }
-            )*
-        }
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(super::TestDb::sqlite().await).await;
-                }
-            )*
-        }
-    };
-}
+use infrastructure::on_both_backends;
 
 on_both_backends!(
     registering_an_organization_creates_owner_and_duplicate_email_writes_nothing,

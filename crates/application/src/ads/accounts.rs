@@ -1,14 +1,15 @@
 use std::sync::Arc;
 
-use domain::AdAccountId;
 use domain::ads::{
     AdAccount, AdAccountPatch, AdAccountRepository, AdAccountStatus, AdPlatform, Currency,
     TimeZoneName,
 };
 use domain::error::ValidationError;
 use domain::identity::{Actor, Name, Permission};
+use domain::ingestion::{AdAccountConnections, SecretBox};
 use domain::page::{Page, PageRequest};
 use domain::platform::{Cache, Clock};
+use domain::{AdAccountId, TenantId};
 use serde_json::json;
 
 use super::cache_groups;
@@ -16,8 +17,63 @@ use crate::audit::Auditor;
 use crate::error::require;
 use crate::{AppError, Resource};
 
+/// Notes in an audit entry that a token was set (never the token itself).
+fn with_token_note(mut v: serde_json::Value, token_set: bool) -> serde_json::Value {
+    if token_set && let Some(o) = v.as_object_mut() {
+        o.insert("access_token".to_owned(), json!("(replaced)"));
+    }
+    v
+}
+
 fn audit_json(a: &AdAccount) -> serde_json::Value {
     json!({"name": a.name, "external_id": a.external_id, "currency": a.currency.as_str(), "timezone": a.timezone, "status": a.status.as_str()})
+}
+
+/// Keeps ad accounts' platform tokens: sealed before they are stored, never
+/// returned by the API, never logged.
+#[derive(Clone)]
+pub struct TokenVault {
+    connections: Arc<dyn AdAccountConnections>,
+    secrets: Arc<dyn SecretBox>,
+}
+
+/// Longest token accepted (Meta's long-lived tokens are ~200 characters).
+const MAX_TOKEN_LEN: usize = 4096;
+
+impl TokenVault {
+    #[must_use]
+    pub fn new(connections: Arc<dyn AdAccountConnections>, secrets: Arc<dyn SecretBox>) -> Self {
+        Self {
+            connections,
+            secrets,
+        }
+    }
+
+    /// The token as stored, or the field error for a bad one.
+    ///
+    /// # Errors
+    /// Empty, too long or with whitespace inside.
+    fn check(token: &str) -> Result<&str, ValidationError> {
+        let t = token.trim();
+        if t.is_empty() || t.len() > MAX_TOKEN_LEN || t.chars().any(char::is_whitespace) {
+            return Err(ValidationError::new(
+                "access_token",
+                "must be the platform access token (no spaces, at most 4096 characters)",
+            ));
+        }
+        Ok(t)
+    }
+
+    async fn store(&self, t: TenantId, id: AdAccountId, token: &str) -> Result<(), AppError> {
+        let sealed = self
+            .secrets
+            .seal(token)
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        self.connections
+            .set_sealed_token(t, id, Some(sealed))
+            .await?;
+        Ok(())
+    }
 }
 
 pub struct NewAdAccountInput {
@@ -26,18 +82,31 @@ pub struct NewAdAccountInput {
     pub external_id: String,
     pub currency: String,
     pub timezone: String,
+    /// Write-only: sealed and stored, never answered.
+    pub access_token: Option<String>,
 }
 
 pub struct CreateAdAccount {
     repo: Arc<dyn AdAccountRepository>,
     clock: Arc<dyn Clock>,
     audit: Auditor,
+    tokens: TokenVault,
 }
 
 impl CreateAdAccount {
     #[must_use]
-    pub fn new(repo: Arc<dyn AdAccountRepository>, clock: Arc<dyn Clock>, audit: Auditor) -> Self {
-        Self { repo, clock, audit }
+    pub fn new(
+        repo: Arc<dyn AdAccountRepository>,
+        clock: Arc<dyn Clock>,
+        audit: Auditor,
+        tokens: TokenVault,
+    ) -> Self {
+        Self {
+            repo,
+            clock,
+            audit,
+            tokens,
+        }
     }
 
     /// # Errors
@@ -64,6 +133,11 @@ impl CreateAdAccount {
         let timezone = TimeZoneName::parse(&input.timezone)
             .map_err(|x| e.merge(x))
             .ok();
+        let token = input
+            .access_token
+            .as_deref()
+            .map(|t| TokenVault::check(t).map_err(|x| e.merge(x)).ok())
+            .unwrap_or_default();
         let (Some(name), Some(platform), Some(external_id), Some(currency), Some(timezone)) =
             (name, platform, external_id, currency, timezone)
         else {
@@ -89,6 +163,11 @@ impl CreateAdAccount {
             ),
             other => other.into(),
         })?;
+        if let Some(token) = token {
+            self.tokens
+                .store(actor.tenant_id, account.id, token)
+                .await?;
+        }
         self.audit
             .record(
                 actor,
@@ -154,18 +233,31 @@ pub struct AdAccountPatchInput {
     pub currency: Option<String>,
     pub timezone: Option<String>,
     pub status: Option<String>,
+    /// Write-only; a new token also reactivates an account marked `NEEDS_REAUTH`.
+    pub access_token: Option<String>,
 }
 
 pub struct UpdateAdAccount {
     repo: Arc<dyn AdAccountRepository>,
     clock: Arc<dyn Clock>,
     audit: Auditor,
+    tokens: TokenVault,
 }
 
 impl UpdateAdAccount {
     #[must_use]
-    pub fn new(repo: Arc<dyn AdAccountRepository>, clock: Arc<dyn Clock>, audit: Auditor) -> Self {
-        Self { repo, clock, audit }
+    pub fn new(
+        repo: Arc<dyn AdAccountRepository>,
+        clock: Arc<dyn Clock>,
+        audit: Auditor,
+        tokens: TokenVault,
+    ) -> Self {
+        Self {
+            repo,
+            clock,
+            audit,
+            tokens,
+        }
     }
 
     /// # Errors
@@ -198,12 +290,24 @@ impl UpdateAdAccount {
                 .status
                 .and_then(|s| AdAccountStatus::parse(&s).map_err(|x| e.merge(x)).ok()),
         };
+        let token = input
+            .access_token
+            .as_deref()
+            .map(|t| TokenVault::check(t).map_err(|x| e.merge(x)).ok())
+            .unwrap_or_default();
         e.into_result()?;
+        let mut patch = patch;
         let before = self
             .repo
             .find(actor.tenant_id, id)
             .await?
             .ok_or(AppError::NotFound(Resource::AdAccount))?;
+        if let Some(token) = token {
+            self.tokens.store(actor.tenant_id, id, token).await?;
+            if before.status == AdAccountStatus::NeedsReauth && patch.status.is_none() {
+                patch.status = Some(AdAccountStatus::Active);
+            }
+        }
         let after = self
             .repo
             .update(actor.tenant_id, id, &patch, self.clock.now())
@@ -216,7 +320,7 @@ impl UpdateAdAccount {
                 "ad_account",
                 &id.to_string(),
                 Some(audit_json(&before)),
-                Some(audit_json(&after)),
+                Some(with_token_note(audit_json(&after), token.is_some())),
             )
             .await;
         Ok(after)

@@ -10,7 +10,7 @@ mod kpis;
 
 pub use accounts::{
     AdAccountPatchInput, CreateAdAccount, DeleteAdAccount, GetAdAccount, ListAdAccounts,
-    NewAdAccountInput, UpdateAdAccount,
+    NewAdAccountInput, TokenVault, UpdateAdAccount,
 };
 pub use cached::{CachedList, Renderer};
 pub use campaigns::{

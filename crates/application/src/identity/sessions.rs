@@ -335,7 +335,7 @@ impl GetMe {
                     .await?
                     .ok_or(AppError::Unauthorized("user no longer exists"))?,
             ),
-            Principal::ApiKey(_) => None,
+            Principal::ApiKey(_) | Principal::System => None,
         };
         Ok(Me {
             user,

@@ -48,6 +48,7 @@ mod ads;
 mod audit;
 mod error;
 mod identity;
+mod ingestion;
 mod insights;
 pub mod metrics;
 pub mod pg;

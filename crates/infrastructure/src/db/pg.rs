@@ -11,6 +11,21 @@ pub type JsonSql = diesel::sql_types::Jsonb;
 /// SQL type of timestamp columns.
 pub type TsSql = diesel::sql_types::Timestamptz;
 
+/// The diesel backend of this module.
+pub type Backend = diesel::pg::Pg;
+
+/// The `n`-th (1-based) bind placeholder of a hand-built statement.
+#[must_use]
+pub fn placeholder(n: usize) -> String {
+    format!("${n}")
+}
+
+/// A placeholder whose text value is stored as `json`.
+#[must_use]
+pub fn json_placeholder(n: usize) -> String {
+    format!("CAST(${n} AS json)")
+}
+
 pub use schema::*;
 
 /// Tables as created by `migrations/postgres` (hand-written; column order matches
@@ -172,6 +187,75 @@ pub mod schema {
         }
     }
 
+    diesel::table! {
+        sync_runs (tenant_id, id) {
+            id -> Uuid,
+            tenant_id -> Uuid,
+            ad_account_id -> Uuid,
+            kind -> Text,
+            status -> Text,
+            range_from -> Date,
+            range_to -> Date,
+            queued_at -> Timestamptz,
+            started_at -> Nullable<Timestamptz>,
+            finished_at -> Nullable<Timestamptz>,
+            campaigns -> BigInt,
+            ad_sets -> BigInt,
+            ads -> BigInt,
+            insights -> BigInt,
+            rows_changed -> BigInt,
+            api_calls -> BigInt,
+            attempts -> Integer,
+            error -> Nullable<Text>,
+        }
+    }
+
+    diesel::table! {
+        kpi_daily (tenant_id, level, entity_id, period_start) {
+            tenant_id -> Uuid,
+            ad_account_id -> Uuid,
+            level -> Text,
+            entity_id -> Uuid,
+            campaign_id -> Nullable<Uuid>,
+            period_start -> Date,
+            impressions -> BigInt,
+            clicks -> BigInt,
+            link_clicks -> BigInt,
+            spend -> Numeric,
+            conversions -> BigInt,
+            revenue -> Numeric,
+            ctr -> Nullable<Numeric>,
+            cpc -> Nullable<Numeric>,
+            cpm -> Nullable<Numeric>,
+            cpa -> Nullable<Numeric>,
+            roas -> Nullable<Numeric>,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        kpi_weekly (tenant_id, level, entity_id, period_start) {
+            tenant_id -> Uuid,
+            ad_account_id -> Uuid,
+            level -> Text,
+            entity_id -> Uuid,
+            campaign_id -> Nullable<Uuid>,
+            period_start -> Date,
+            impressions -> BigInt,
+            clicks -> BigInt,
+            link_clicks -> BigInt,
+            spend -> Numeric,
+            conversions -> BigInt,
+            revenue -> Numeric,
+            ctr -> Nullable<Numeric>,
+            cpc -> Nullable<Numeric>,
+            cpm -> Nullable<Numeric>,
+            cpa -> Nullable<Numeric>,
+            roas -> Nullable<Numeric>,
+            updated_at -> Timestamptz,
+        }
+    }
+
     diesel::allow_tables_to_appear_in_same_query!(
         organizations,
         users,
@@ -184,5 +268,8 @@ pub mod schema {
         ads,
         insights_daily,
         audit_log,
+        sync_runs,
+        kpi_daily,
+        kpi_weekly,
     );
 }

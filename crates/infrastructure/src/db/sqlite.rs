@@ -11,6 +11,22 @@ pub type JsonSql = diesel::sql_types::Text;
 /// SQL type of timestamp columns.
 pub type TsSql = diesel::sql_types::TimestamptzSqlite;
 
+/// The diesel backend of this module.
+pub type Backend = diesel::sqlite::Sqlite;
+
+/// The `n`-th (1-based) bind placeholder of a hand-built statement
+/// (numbered, so binds may appear in the text in any order).
+#[must_use]
+pub fn placeholder(n: usize) -> String {
+    format!("?{n}")
+}
+
+/// A placeholder whose text value is stored as JSON text.
+#[must_use]
+pub fn json_placeholder(n: usize) -> String {
+    placeholder(n)
+}
+
 pub use schema::*;
 
 /// Tables as created by `migrations/sqlite` (hand-written; column order matches
@@ -172,6 +188,75 @@ pub mod schema {
         }
     }
 
+    diesel::table! {
+        sync_runs (tenant_id, id) {
+            id -> Text,
+            tenant_id -> Text,
+            ad_account_id -> Text,
+            kind -> Text,
+            status -> Text,
+            range_from -> Date,
+            range_to -> Date,
+            queued_at -> TimestamptzSqlite,
+            started_at -> Nullable<TimestamptzSqlite>,
+            finished_at -> Nullable<TimestamptzSqlite>,
+            campaigns -> BigInt,
+            ad_sets -> BigInt,
+            ads -> BigInt,
+            insights -> BigInt,
+            rows_changed -> BigInt,
+            api_calls -> BigInt,
+            attempts -> Integer,
+            error -> Nullable<Text>,
+        }
+    }
+
+    diesel::table! {
+        kpi_daily (tenant_id, level, entity_id, period_start) {
+            tenant_id -> Text,
+            ad_account_id -> Text,
+            level -> Text,
+            entity_id -> Text,
+            campaign_id -> Nullable<Text>,
+            period_start -> Date,
+            impressions -> BigInt,
+            clicks -> BigInt,
+            link_clicks -> BigInt,
+            spend -> BigInt,
+            conversions -> BigInt,
+            revenue -> BigInt,
+            ctr -> Nullable<BigInt>,
+            cpc -> Nullable<BigInt>,
+            cpm -> Nullable<BigInt>,
+            cpa -> Nullable<BigInt>,
+            roas -> Nullable<BigInt>,
+            updated_at -> TimestamptzSqlite,
+        }
+    }
+
+    diesel::table! {
+        kpi_weekly (tenant_id, level, entity_id, period_start) {
+            tenant_id -> Text,
+            ad_account_id -> Text,
+            level -> Text,
+            entity_id -> Text,
+            campaign_id -> Nullable<Text>,
+            period_start -> Date,
+            impressions -> BigInt,
+            clicks -> BigInt,
+            link_clicks -> BigInt,
+            spend -> BigInt,
+            conversions -> BigInt,
+            revenue -> BigInt,
+            ctr -> Nullable<BigInt>,
+            cpc -> Nullable<BigInt>,
+            cpm -> Nullable<BigInt>,
+            cpa -> Nullable<BigInt>,
+            roas -> Nullable<BigInt>,
+            updated_at -> TimestamptzSqlite,
+        }
+    }
+
     diesel::allow_tables_to_appear_in_same_query!(
         organizations,
         users,
@@ -184,5 +269,8 @@ pub mod schema {
         ads,
         insights_daily,
         audit_log,
+        sync_runs,
+        kpi_daily,
+        kpi_weekly,
     );
 }

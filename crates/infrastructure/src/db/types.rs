@@ -73,6 +73,7 @@ db_ids!(
     domain::RefreshTokenId,
     domain::TokenFamilyId,
     domain::AdAccountId,
+    domain::SyncRunId,
     domain::CampaignId,
     domain::AdSetId,
     domain::AdId,
@@ -86,63 +87,81 @@ pub fn db_id(id: impl Into<DbId>) -> DbId {
 
 // ------------------------------------------------------------------ money
 
-/// An amount of money: `numeric(14,2)` on PostgreSQL (which rounds to cents,
-/// half away from zero) and `INTEGER` hundredths on SQLite, rounded the same
-/// way, so sums are exact on both.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, AsExpression, FromSqlRow)]
-#[diesel(sql_type = Numeric)]
-#[diesel(sql_type = BigInt)]
-pub struct DbMoney(pub Decimal);
+/// Declares an exact decimal column type: `numeric` on PostgreSQL and an
+/// `INTEGER` count of 10^-`$dp` units on SQLite, rounded half away from zero
+/// the way PostgreSQL rounds into `numeric(p,$dp)`, so sums are exact on both.
+macro_rules! scaled_decimal {
+    ($(#[$meta:meta])* $name:ident, $dp:literal) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, AsExpression, FromSqlRow)]
+        #[diesel(sql_type = Numeric)]
+        #[diesel(sql_type = BigInt)]
+        pub struct $name(pub Decimal);
 
-impl DbMoney {
-    /// The amount in hundredths.
-    ///
-    /// # Errors
-    /// The amount does not fit in an `i64` of hundredths.
-    pub fn to_cents(self) -> Result<i64, MoneyOutOfRange> {
-        let mut cents = self
-            .0
-            .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
-        cents.rescale(2);
-        i64::try_from(cents.mantissa()).map_err(|_| MoneyOutOfRange)
-    }
+        impl $name {
+            /// The value as a whole number of 10^-dp units (the SQLite form).
+            ///
+            /// # Errors
+            /// The value does not fit in an `i64` of those units.
+            pub fn to_units(self) -> Result<i64, MoneyOutOfRange> {
+                let mut units = self
+                    .0
+                    .round_dp_with_strategy($dp, RoundingStrategy::MidpointAwayFromZero);
+                units.rescale($dp);
+                i64::try_from(units.mantissa()).map_err(|_| MoneyOutOfRange)
+            }
 
-    /// An amount from hundredths (`123450` is `1234.50`).
-    #[must_use]
-    pub fn from_cents(cents: i64) -> Self {
-        Self(Decimal::new(cents, 2))
-    }
+            /// A value from whole 10^-dp units.
+            #[must_use]
+            pub fn from_units(units: i64) -> Self {
+                Self(Decimal::new(units, $dp))
+            }
+        }
+
+        impl ToSql<Numeric, Pg> for $name {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+                <Decimal as ToSql<Numeric, Pg>>::to_sql(&self.0, out)
+            }
+        }
+
+        impl FromSql<Numeric, Pg> for $name {
+            fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
+                <Decimal as FromSql<Numeric, Pg>>::from_sql(value).map(Self)
+            }
+        }
+
+        impl ToSql<BigInt, Sqlite> for $name {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+                out.set_value(self.to_units()?);
+                Ok(IsNull::No)
+            }
+        }
+
+        impl FromSql<BigInt, Sqlite> for $name {
+            fn from_sql(value: SqliteRaw<'_>) -> deserialize::Result<Self> {
+                <i64 as FromSql<BigInt, Sqlite>>::from_sql(value).map(Self::from_units)
+            }
+        }
+    };
 }
 
-/// An amount too large for the SQLite representation (about 92 quadrillion).
+scaled_decimal!(
+    /// An amount of money: `numeric(14,2)` on PostgreSQL, `INTEGER` hundredths on SQLite.
+    DbMoney,
+    2
+);
+
+scaled_decimal!(
+    /// A ratio kept to four places (CTR in percent, ROAS): `numeric(12,4)` on
+    /// PostgreSQL, `INTEGER` ten-thousandths on SQLite.
+    DbRatio,
+    4
+);
+
+/// A value too large for the SQLite representation (about 92 quadrillion cents).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("amount out of range")]
 pub struct MoneyOutOfRange;
-
-impl ToSql<Numeric, Pg> for DbMoney {
-    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
-        <Decimal as ToSql<Numeric, Pg>>::to_sql(&self.0, out)
-    }
-}
-
-impl FromSql<Numeric, Pg> for DbMoney {
-    fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
-        <Decimal as FromSql<Numeric, Pg>>::from_sql(value).map(Self)
-    }
-}
-
-impl ToSql<BigInt, Sqlite> for DbMoney {
-    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
-        out.set_value(self.to_cents()?);
-        Ok(IsNull::No)
-    }
-}
-
-impl FromSql<BigInt, Sqlite> for DbMoney {
-    fn from_sql(value: SqliteRaw<'_>) -> deserialize::Result<Self> {
-        <i64 as FromSql<BigInt, Sqlite>>::from_sql(value).map(Self::from_cents)
-    }
-}
 
 // ------------------------------------------------------------------ json
 
@@ -184,14 +203,14 @@ mod tests {
 
     #[test]
     fn money_rounds_to_cents_half_away_from_zero() {
-        assert_eq!(DbMoney(Decimal::new(12345, 3)).to_cents(), Ok(1235));
-        assert_eq!(DbMoney(Decimal::new(-12345, 3)).to_cents(), Ok(-1235));
-        assert_eq!(DbMoney(Decimal::new(7, 0)).to_cents(), Ok(700));
-        assert_eq!(DbMoney::from_cents(123_450).0, Decimal::new(123_450, 2));
+        assert_eq!(DbMoney(Decimal::new(12345, 3)).to_units(), Ok(1235));
+        assert_eq!(DbMoney(Decimal::new(-12345, 3)).to_units(), Ok(-1235));
+        assert_eq!(DbMoney(Decimal::new(7, 0)).to_units(), Ok(700));
+        assert_eq!(DbMoney::from_units(123_450).0, Decimal::new(123_450, 2));
     }
 
     #[test]
     fn money_beyond_i64_cents_is_refused() {
-        assert_eq!(DbMoney(Decimal::MAX).to_cents(), Err(MoneyOutOfRange));
+        assert_eq!(DbMoney(Decimal::MAX).to_units(), Err(MoneyOutOfRange));
     }
 }

@@ -1,0 +1,1051 @@
+//! Ingestion on [`Db`]: sync runs (the job record), sealed platform tokens,
+//! bronze pages, silver upserts keyed by platform id and gold KPI rows.
+//!
+//! Silver and gold writes are hand-built multi-row statements shared by both
+//! backends (only the placeholder style differs, see `placeholder`). Each
+//! upsert updates a row only when a value changed (`WHERE … <> excluded…`),
+//! so the affected-row count is "inserted or changed" and a re-run of the
+//! same sync writes nothing. Platform ids resolve to our ids in the same
+//! statement (`JOIN` on the account's `external_id`), so a page never needs a
+//! lookup round trip and rows of unknown parents are skipped.
+
+use async_trait::async_trait;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Binary, Date, Nullable, Text};
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use domain::ads::DateRange;
+use domain::ingestion::{
+    AdAccountConnections, CampaignDay, CampaignInsight, GoldEntity, GoldPeriod, GoldRow,
+    IngestionStore, PlatformAd, PlatformAdSet, PlatformCampaign, PlatformInsight, RawPage,
+    SyncCounts, SyncKind, SyncOutcome, SyncRun, SyncRunRepository, SyncStatus, Upserted,
+};
+use domain::kpi::KpiTotals;
+use domain::page::{Page, PageRequest};
+use domain::{AdAccountId, CampaignId, RepoError, SyncRunId, TenantId};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::Db;
+use super::error::DbError;
+use super::types::{DbId, DbJson, DbMoney, DbRatio, db_id};
+
+/// Rows per statement: at most 18 binds each, far below either backend's limit.
+const CHUNK: usize = 400;
+
+/// `(?, ?, …)` with `n` placeholders numbered from `*next`.
+fn tuple(n: usize, next: &mut usize, ph: fn(usize) -> String) -> String {
+    let mut s = String::with_capacity(n * 4 + 2);
+    s.push('(');
+    for i in 0..n {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        s.push_str(&ph(*next));
+        *next += 1;
+    }
+    s.push(')');
+    s
+}
+
+/// `VALUES (…), (…)` for `rows` rows of `cols` placeholders, numbered from `*next`.
+fn values(rows: usize, cols: usize, next: &mut usize, ph: fn(usize) -> String) -> String {
+    let mut s = String::from("VALUES ");
+    for r in 0..rows {
+        if r > 0 {
+            s.push_str(", ");
+        }
+        s.push_str(&tuple(cols, next, ph));
+    }
+    s
+}
+
+/// `t.c <> excluded.c OR …` over NOT NULL columns and `IS DISTINCT FROM`
+/// over nullable ones: whether an upsert changes the stored row.
+fn changed(table: &str, not_null: &[&str], nullable: &[&str]) -> String {
+    let a = not_null
+        .iter()
+        .map(|c| format!("{table}.{c} <> excluded.{c}"));
+    let b = nullable
+        .iter()
+        .map(|c| format!("{table}.{c} IS DISTINCT FROM excluded.{c}"));
+    a.chain(b).collect::<Vec<_>>().join(" OR ")
+}
+
+fn set_excluded(cols: &[&str]) -> String {
+    cols.iter()
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn to_i64(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+// ------------------------------------------------------------------ sync runs
+
+#[derive(Debug, Queryable)]
+struct SyncRunRow {
+    id: DbId,
+    tenant_id: DbId,
+    ad_account_id: DbId,
+    kind: String,
+    status: String,
+    range_from: time::Date,
+    range_to: time::Date,
+    queued_at: OffsetDateTime,
+    started_at: Option<OffsetDateTime>,
+    finished_at: Option<OffsetDateTime>,
+    campaigns: i64,
+    ad_sets: i64,
+    ads: i64,
+    insights: i64,
+    rows_changed: i64,
+    api_calls: i64,
+    attempts: i32,
+    error: Option<String>,
+}
+
+impl TryFrom<SyncRunRow> for SyncRun {
+    type Error = DbError;
+    fn try_from(r: SyncRunRow) -> Result<Self, DbError> {
+        let corrupt = |e: domain::error::ValidationError| DbError::Corrupt(e.to_string());
+        Ok(SyncRun {
+            id: SyncRunId::from_uuid(r.id.0),
+            tenant_id: TenantId::from_uuid(r.tenant_id.0),
+            ad_account_id: AdAccountId::from_uuid(r.ad_account_id.0),
+            kind: SyncKind::parse(&r.kind).map_err(corrupt)?,
+            status: SyncStatus::parse(&r.status).map_err(corrupt)?,
+            range: DateRange::new(r.range_from, r.range_to).map_err(corrupt)?,
+            queued_at: r.queued_at,
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+            counts: SyncCounts {
+                campaigns: r.campaigns,
+                ad_sets: r.ad_sets,
+                ads: r.ads,
+                insights: r.insights,
+            },
+            rows_changed: r.rows_changed,
+            api_calls: r.api_calls,
+            attempts: r.attempts,
+            error: r.error,
+        })
+    }
+}
+
+fn convert_runs(rows: Vec<SyncRunRow>) -> Result<Vec<SyncRun>, DbError> {
+    rows.into_iter().map(SyncRun::try_from).collect()
+}
+
+const ACTIVE: [&str; 2] = ["queued", "running"];
+
+#[async_trait]
+impl SyncRunRepository for Db {
+    async fn enqueue(&self, run: &SyncRun) -> Result<SyncRun, RepoError> {
+        let inserted = on_db!(&self.pool, |c| {
+            let n = diesel::insert_into(sync_runs::table)
+                .values((
+                    sync_runs::id.eq(db_id(run.id)),
+                    sync_runs::tenant_id.eq(db_id(run.tenant_id)),
+                    sync_runs::ad_account_id.eq(db_id(run.ad_account_id)),
+                    sync_runs::kind.eq(run.kind.as_str()),
+                    sync_runs::status.eq(run.status.as_str()),
+                    sync_runs::range_from.eq(run.range.from()),
+                    sync_runs::range_to.eq(run.range.to()),
+                    sync_runs::queued_at.eq(run.queued_at),
+                    sync_runs::started_at.eq(run.started_at),
+                    sync_runs::attempts.eq(run.attempts),
+                ))
+                .execute(c)
+                .await
+                .map_err(|e| DbError::from(e).referencing("ad_account_id"));
+            Ok(n)
+        })?;
+        match inserted.map_err(RepoError::from) {
+            Ok(_) => Ok(run.clone()),
+            // One platform sync per account: hand back the one in flight.
+            Err(RepoError::Conflict(_)) if run.kind != SyncKind::Import => {
+                let active = on_db!(&self.pool, |c| {
+                    let row = sync_runs::table
+                        .filter(sync_runs::tenant_id.eq(db_id(run.tenant_id)))
+                        .filter(sync_runs::ad_account_id.eq(db_id(run.ad_account_id)))
+                        .filter(sync_runs::status.eq_any(ACTIVE))
+                        .filter(sync_runs::kind.ne("import"))
+                        .first::<SyncRunRow>(c)
+                        .await
+                        .optional()?;
+                    row.map(SyncRun::try_from).transpose()
+                })?;
+                active.ok_or_else(|| RepoError::Conflict("sync_run".to_owned()))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn find(&self, t: TenantId, id: SyncRunId) -> Result<Option<SyncRun>, RepoError> {
+        on_db!(&self.pool, |c| {
+            let row = sync_runs::table
+                .filter(sync_runs::tenant_id.eq(db_id(t)))
+                .filter(sync_runs::id.eq(db_id(id)))
+                .first::<SyncRunRow>(c)
+                .await
+                .optional()?;
+            row.map(SyncRun::try_from).transpose()
+        })
+    }
+
+    async fn list(
+        &self,
+        t: TenantId,
+        ad_account_id: Option<AdAccountId>,
+        page: PageRequest,
+    ) -> Result<Page<SyncRun>, RepoError> {
+        let runs = on_db!(&self.pool, |c| {
+            let mut q = sync_runs::table
+                .filter(sync_runs::tenant_id.eq(db_id(t)))
+                .into_boxed();
+            if let Some(a) = ad_account_id {
+                q = q.filter(sync_runs::ad_account_id.eq(db_id(a)));
+            }
+            if let Some(after) = page.after() {
+                q = q.filter(sync_runs::id.lt(DbId(after)));
+            }
+            let rows = q
+                .order(sync_runs::id.desc())
+                .limit(page.fetch_limit())
+                .load::<SyncRunRow>(c)
+                .await?;
+            convert_runs(rows)
+        })?;
+        Ok(page.into_page(runs, |r| r.id.into_uuid()))
+    }
+
+    async fn start(
+        &self,
+        t: TenantId,
+        id: SyncRunId,
+        at: OffsetDateTime,
+    ) -> Result<Option<SyncRun>, RepoError> {
+        on_db!(&self.pool, |c| {
+            let row = diesel::update(
+                sync_runs::table
+                    .filter(sync_runs::tenant_id.eq(db_id(t)))
+                    .filter(sync_runs::id.eq(db_id(id)))
+                    .filter(sync_runs::status.eq_any(ACTIVE)),
+            )
+            .set((
+                sync_runs::status.eq(SyncStatus::Running.as_str()),
+                sync_runs::started_at.eq(at),
+                sync_runs::attempts.eq(sync_runs::attempts + 1),
+            ))
+            .get_result::<SyncRunRow>(c)
+            .await
+            .optional()?;
+            row.map(SyncRun::try_from).transpose()
+        })
+    }
+
+    async fn finish(
+        &self,
+        t: TenantId,
+        id: SyncRunId,
+        outcome: &SyncOutcome,
+        at: OffsetDateTime,
+    ) -> Result<(), RepoError> {
+        let status = if outcome.error.is_some() {
+            SyncStatus::Failed
+        } else {
+            SyncStatus::Succeeded
+        };
+        on_db!(&self.pool, |c| {
+            diesel::update(
+                sync_runs::table
+                    .filter(sync_runs::tenant_id.eq(db_id(t)))
+                    .filter(sync_runs::id.eq(db_id(id))),
+            )
+            .set((
+                sync_runs::status.eq(status.as_str()),
+                sync_runs::finished_at.eq(at),
+                sync_runs::campaigns.eq(outcome.counts.campaigns),
+                sync_runs::ad_sets.eq(outcome.counts.ad_sets),
+                sync_runs::ads.eq(outcome.counts.ads),
+                sync_runs::insights.eq(outcome.counts.insights),
+                sync_runs::rows_changed.eq(outcome.rows_changed),
+                sync_runs::api_calls.eq(outcome.api_calls),
+                sync_runs::error.eq(outcome.error.as_deref()),
+            ))
+            .execute(c)
+            .await?;
+            Ok(())
+        })
+    }
+
+    async fn requeue(&self, t: TenantId, id: SyncRunId, error: &str) -> Result<(), RepoError> {
+        on_db!(&self.pool, |c| {
+            diesel::update(
+                sync_runs::table
+                    .filter(sync_runs::tenant_id.eq(db_id(t)))
+                    .filter(sync_runs::id.eq(db_id(id)))
+                    .filter(sync_runs::status.eq(SyncStatus::Running.as_str())),
+            )
+            .set((
+                sync_runs::status.eq(SyncStatus::Queued.as_str()),
+                sync_runs::error.eq(error),
+            ))
+            .execute(c)
+            .await?;
+            Ok(())
+        })
+    }
+
+    async fn unfinished(&self, limit: u32) -> Result<Vec<SyncRun>, RepoError> {
+        on_db!(&self.pool, |c| {
+            let rows = sync_runs::table
+                .filter(sync_runs::status.eq_any(ACTIVE))
+                .order(sync_runs::queued_at.asc())
+                .limit(i64::from(limit))
+                .load::<SyncRunRow>(c)
+                .await?;
+            convert_runs(rows)
+        })
+    }
+}
+
+// ------------------------------------------------------------------ tokens
+
+#[async_trait]
+impl AdAccountConnections for Db {
+    async fn set_sealed_token(
+        &self,
+        t: TenantId,
+        id: AdAccountId,
+        sealed: Option<Vec<u8>>,
+    ) -> Result<bool, RepoError> {
+        on_db!(&self.pool, |c| {
+            let sql = format!(
+                "UPDATE ad_accounts SET access_token_sealed = {} WHERE tenant_id = {} AND id = {}",
+                placeholder(1),
+                placeholder(2),
+                placeholder(3)
+            );
+            let n = diesel::sql_query(sql)
+                .bind::<Nullable<Binary>, _>(sealed.clone())
+                .bind::<IdSql, _>(db_id(t))
+                .bind::<IdSql, _>(db_id(id))
+                .execute(c)
+                .await?;
+            Ok(n > 0)
+        })
+    }
+
+    async fn sealed_token(
+        &self,
+        t: TenantId,
+        id: AdAccountId,
+    ) -> Result<Option<Vec<u8>>, RepoError> {
+        #[derive(QueryableByName)]
+        struct Sealed {
+            #[diesel(sql_type = Nullable<Binary>)]
+            access_token_sealed: Option<Vec<u8>>,
+        }
+        on_db!(&self.pool, |c| {
+            let sql = format!(
+                "SELECT access_token_sealed FROM ad_accounts WHERE tenant_id = {} AND id = {}",
+                placeholder(1),
+                placeholder(2)
+            );
+            let row = diesel::sql_query(sql)
+                .bind::<IdSql, _>(db_id(t))
+                .bind::<IdSql, _>(db_id(id))
+                .get_result::<Sealed>(c)
+                .await
+                .optional()?;
+            Ok(row.and_then(|r| r.access_token_sealed))
+        })
+    }
+
+    async fn tenant_of(&self, id: AdAccountId) -> Result<Option<TenantId>, RepoError> {
+        let row: Option<DbId> = on_db!(&self.pool, |c| {
+            let row = ad_accounts::table
+                .filter(ad_accounts::id.eq(db_id(id)))
+                .select(ad_accounts::tenant_id)
+                .first::<DbId>(c)
+                .await
+                .optional()?;
+            Ok(row)
+        })?;
+        Ok(row.map(|t| TenantId::from_uuid(t.0)))
+    }
+
+    async fn schedulable(&self) -> Result<Vec<(TenantId, AdAccountId)>, RepoError> {
+        let rows: Vec<(DbId, DbId)> = on_db!(&self.pool, |c| {
+            let rows = ad_accounts::table
+                .filter(ad_accounts::status.eq("ACTIVE"))
+                .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
+                    "access_token_sealed IS NOT NULL",
+                ))
+                .select((ad_accounts::tenant_id, ad_accounts::id))
+                .load::<(DbId, DbId)>(c)
+                .await?;
+            Ok(rows)
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|(t, a)| (TenantId::from_uuid(t.0), AdAccountId::from_uuid(a.0)))
+            .collect())
+    }
+}
+
+// ------------------------------------------------------------------ store
+
+type GoldDbRow = (
+    Option<DbId>,
+    time::Date,
+    (i64, i64, i64, DbMoney, i64, DbMoney),
+    (
+        Option<DbRatio>,
+        Option<DbMoney>,
+        Option<DbMoney>,
+        Option<DbMoney>,
+        Option<DbRatio>,
+    ),
+);
+
+fn gold_row((campaign, period_start, totals, kpis): GoldDbRow) -> GoldRow {
+    let (impressions, clicks, link_clicks, spend, conversions, revenue) = totals;
+    let (ctr, cpc, cpm, cpa, roas) = kpis;
+    GoldRow {
+        entity: campaign.map_or(GoldEntity::Account, |c| {
+            GoldEntity::Campaign(CampaignId::from_uuid(c.0))
+        }),
+        period_start,
+        totals: KpiTotals {
+            impressions,
+            clicks,
+            link_clicks,
+            spend: spend.0,
+            conversions,
+            revenue: revenue.0,
+        },
+        kpis: domain::kpi::Kpis {
+            ctr: ctr.map(|v| v.0.normalize()),
+            cpc: cpc.map(|v| v.0.normalize()),
+            cpm: cpm.map(|v| v.0.normalize()),
+            cpa: cpa.map(|v| v.0.normalize()),
+            roas: roas.map(|v| v.0.normalize()),
+        },
+    }
+}
+
+const CAMPAIGN_SET: [&str; 6] = [
+    "name",
+    "status",
+    "objective",
+    "daily_budget",
+    "lifetime_budget",
+    "updated_at",
+];
+const AD_SET_SET: [&str; 7] = [
+    "campaign_id",
+    "name",
+    "status",
+    "daily_budget",
+    "lifetime_budget",
+    "optimization_goal",
+    "updated_at",
+];
+const AD_SET: [&str; 7] = [
+    "campaign_id",
+    "ad_set_id",
+    "name",
+    "status",
+    "targeting",
+    "creative",
+    "updated_at",
+];
+const INSIGHT_VALUES: [&str; 8] = [
+    "impressions",
+    "clicks",
+    "link_clicks",
+    "spend",
+    "conversions",
+    "revenue",
+    "actions",
+    "updated_at",
+];
+const GOLD_VALUES: [&str; 11] = [
+    "impressions",
+    "clicks",
+    "link_clicks",
+    "spend",
+    "conversions",
+    "revenue",
+    "ctr",
+    "cpc",
+    "cpm",
+    "cpa",
+    "roas",
+];
+
+/// The `ON CONFLICT` tail of an insights upsert: replace the values when one changed.
+fn insight_conflict() -> String {
+    format!(
+        " ON CONFLICT (tenant_id, level, entity_id, date) DO UPDATE SET {} WHERE {}",
+        set_excluded(&INSIGHT_VALUES),
+        changed(
+            "insights_daily",
+            &INSIGHT_VALUES[..INSIGHT_VALUES.len() - 1],
+            &[]
+        )
+    )
+}
+
+/// Prefix of every insights upsert; the rows come from `v` joined to `src`.
+const INSIGHT_INSERT: &str = "INSERT INTO insights_daily (tenant_id, ad_account_id, level, \
+     entity_id, campaign_id, date, impressions, clicks, link_clicks, spend, conversions, \
+     revenue, actions, updated_at) ";
+
+#[async_trait]
+impl IngestionStore for Db {
+    async fn store_raw(
+        &self,
+        t: TenantId,
+        account: AdAccountId,
+        run: SyncRunId,
+        page: &RawPage,
+    ) -> Result<(), RepoError> {
+        let params = page.params.to_string();
+        let body = page.body.to_string();
+        on_db!(&self.pool, |c| {
+            let sql = format!(
+                "INSERT INTO raw_payloads (id, tenant_id, ad_account_id, sync_run_id, endpoint, \
+                 params, payload, fetched_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {})",
+                placeholder(1),
+                placeholder(2),
+                placeholder(3),
+                placeholder(4),
+                placeholder(5),
+                json_placeholder(6),
+                json_placeholder(7),
+                placeholder(8)
+            );
+            diesel::sql_query(sql)
+                .bind::<IdSql, _>(DbId(Uuid::now_v7()))
+                .bind::<IdSql, _>(db_id(t))
+                .bind::<IdSql, _>(db_id(account))
+                .bind::<IdSql, _>(db_id(run))
+                .bind::<Text, _>(&page.endpoint)
+                .bind::<Text, _>(&params)
+                .bind::<Text, _>(&body)
+                .bind::<TsSql, _>(page.fetched_at)
+                .execute(c)
+                .await
+                .map_err(|e| DbError::from(e).referencing("ad_account_id"))?;
+            Ok(())
+        })
+    }
+
+    async fn upsert_campaigns(
+        &self,
+        t: TenantId,
+        account: AdAccountId,
+        rows: &[PlatformCampaign],
+        at: OffsetDateTime,
+    ) -> Result<Upserted, RepoError> {
+        let tail = format!(
+            " ON CONFLICT (tenant_id, ad_account_id, external_id) WHERE external_id IS NOT NULL \
+             DO UPDATE SET {} WHERE {}",
+            set_excluded(&CAMPAIGN_SET),
+            changed("campaigns", &["name", "status"], &CAMPAIGN_SET[2..5])
+        );
+        let changed = on_db!(&self.pool, |c| {
+            c.transaction(async |c| {
+                let mut changed = 0usize;
+                for chunk in rows.chunks(CHUNK) {
+                    let mut n = 1;
+                    let sql = format!(
+                        "INSERT INTO campaigns (id, tenant_id, ad_account_id, external_id, name, \
+                         status, objective, daily_budget, lifetime_budget, created_at, \
+                         updated_at) {}{tail}",
+                        values(chunk.len(), 11, &mut n, placeholder)
+                    );
+                    let mut q = diesel::sql_query(sql).into_boxed::<Backend>();
+                    for r in chunk {
+                        q = q
+                            .bind::<IdSql, _>(DbId(Uuid::now_v7()))
+                            .bind::<IdSql, _>(db_id(t))
+                            .bind::<IdSql, _>(db_id(account))
+                            .bind::<Text, _>(r.external_id.clone())
+                            .bind::<Text, _>(r.name.clone())
+                            .bind::<Text, _>(r.status.as_str())
+                            .bind::<Nullable<Text>, _>(r.objective.clone())
+                            .bind::<Nullable<MoneySql>, _>(r.daily_budget.map(DbMoney))
+                            .bind::<Nullable<MoneySql>, _>(r.lifetime_budget.map(DbMoney))
+                            .bind::<TsSql, _>(at)
+                            .bind::<TsSql, _>(at);
+                    }
+                    changed += q
+                        .execute(c)
+                        .await
+                        .map_err(|e| DbError::from(e).referencing("ad_account_id"))?;
+                }
+                Ok::<_, DbError>(changed)
+            })
+            .await
+        })?;
+        Ok(Upserted {
+            rows: to_i64(rows.len()),
+            changed: to_i64(changed),
+        })
+    }
+
+    async fn upsert_ad_sets(
+        &self,
+        t: TenantId,
+        account: AdAccountId,
+        rows: &[PlatformAdSet],
+        at: OffsetDateTime,
+    ) -> Result<Upserted, RepoError> {
+        let tail = format!(
+            " ON CONFLICT (tenant_id, ad_account_id, external_id) WHERE external_id IS NOT NULL \
+             DO UPDATE SET {} WHERE {}",
+            set_excluded(&AD_SET_SET),
+            changed(
+                "ad_sets",
+                &["campaign_id", "name", "status"],
+                &AD_SET_SET[3..6]
+            )
+        );
+        let changed = on_db!(&self.pool, |c| {
+            c.transaction(async |c| {
+                let mut changed = 0usize;
+                for chunk in rows.chunks(CHUNK) {
+                    let mut n = 3;
+                    let sql = format!(
+                        "WITH v (id, ext, campaign_ext, name, status, daily_budget, \
+                         lifetime_budget, optimization_goal, at) AS ({}) \
+                         INSERT INTO ad_sets (id, tenant_id, ad_account_id, campaign_id, \
+                         external_id, name, status, daily_budget, lifetime_budget, \
+                         optimization_goal, created_at, updated_at) \
+                         SELECT v.id, c.tenant_id, c.ad_account_id, c.id, v.ext, v.name, \
+                         v.status, v.daily_budget, v.lifetime_budget, v.optimization_goal, \
+                         v.at, v.at FROM v JOIN campaigns c ON c.tenant_id = {} \
+                         AND c.ad_account_id = {} AND c.external_id = v.campaign_ext \
+                         WHERE true{tail}",
+                        values(chunk.len(), 9, &mut n, placeholder),
+                        placeholder(1),
+                        placeholder(2)
+                    );
+                    let mut q = diesel::sql_query(sql)
+                        .into_boxed::<Backend>()
+                        .bind::<IdSql, _>(db_id(t))
+                        .bind::<IdSql, _>(db_id(account));
+                    for r in chunk {
+                        q = q
+                            .bind::<IdSql, _>(DbId(Uuid::now_v7()))
+                            .bind::<Text, _>(r.external_id.clone())
+                            .bind::<Text, _>(r.campaign_external_id.clone())
+                            .bind::<Text, _>(r.name.clone())
+                            .bind::<Text, _>(r.status.as_str())
+                            .bind::<Nullable<MoneySql>, _>(r.daily_budget.map(DbMoney))
+                            .bind::<Nullable<MoneySql>, _>(r.lifetime_budget.map(DbMoney))
+                            .bind::<Nullable<Text>, _>(r.optimization_goal.clone())
+                            .bind::<TsSql, _>(at);
+                    }
+                    changed += q.execute(c).await?;
+                }
+                Ok::<_, DbError>(changed)
+            })
+            .await
+        })?;
+        Ok(Upserted {
+            rows: to_i64(rows.len()),
+            changed: to_i64(changed),
+        })
+    }
+
+    async fn upsert_ads(
+        &self,
+        t: TenantId,
+        account: AdAccountId,
+        rows: &[PlatformAd],
+        at: OffsetDateTime,
+    ) -> Result<Upserted, RepoError> {
+        let tail = format!(
+            " ON CONFLICT (tenant_id, ad_account_id, external_id) WHERE external_id IS NOT NULL \
+             DO UPDATE SET {} WHERE {}",
+            set_excluded(&AD_SET),
+            changed("ads", &AD_SET[..6], &[])
+        );
+        let changed = on_db!(&self.pool, |c| {
+            c.transaction(async |c| {
+                let mut changed = 0usize;
+                for chunk in rows.chunks(CHUNK) {
+                    let mut n = 3;
+                    let sql = format!(
+                        "WITH v (id, ext, adset_ext, name, status, targeting, creative, at) \
+                         AS ({}) \
+                         INSERT INTO ads (id, tenant_id, ad_account_id, campaign_id, ad_set_id, \
+                         external_id, name, status, targeting, creative, created_at, updated_at) \
+                         SELECT v.id, s.tenant_id, s.ad_account_id, s.campaign_id, s.id, v.ext, \
+                         v.name, v.status, v.targeting, v.creative, v.at, v.at \
+                         FROM v JOIN ad_sets s ON s.tenant_id = {} AND s.ad_account_id = {} \
+                         AND s.external_id = v.adset_ext WHERE true{tail}",
+                        values(chunk.len(), 8, &mut n, placeholder),
+                        placeholder(1),
+                        placeholder(2)
+                    );
+                    let mut q = diesel::sql_query(sql)
+                        .into_boxed::<Backend>()
+                        .bind::<IdSql, _>(db_id(t))
+                        .bind::<IdSql, _>(db_id(account));
+                    for r in chunk {
+                        q = q
+                            .bind::<IdSql, _>(DbId(Uuid::now_v7()))
+                            .bind::<Text, _>(r.external_id.clone())
+                            .bind::<Text, _>(r.adset_external_id.clone())
+                            .bind::<Text, _>(r.name.clone())
+                            .bind::<Text, _>(r.status.as_str())
+                            .bind::<JsonSql, _>(DbJson(r.targeting.clone()))
+                            .bind::<JsonSql, _>(DbJson(r.creative.clone()))
+                            .bind::<TsSql, _>(at);
+                    }
+                    changed += q.execute(c).await?;
+                }
+                Ok::<_, DbError>(changed)
+            })
+            .await
+        })?;
+        Ok(Upserted {
+            rows: to_i64(rows.len()),
+            changed: to_i64(changed),
+        })
+    }
+
+    async fn upsert_ad_insights(
+        &self,
+        t: TenantId,
+        account: AdAccountId,
+        rows: &[PlatformInsight],
+        at: OffsetDateTime,
+    ) -> Result<Upserted, RepoError> {
+        let tail = insight_conflict();
+        let changed = on_db!(&self.pool, |c| {
+            c.transaction(async |c| {
+                let mut changed = 0usize;
+                for chunk in rows.chunks(CHUNK) {
+                    let mut n = 4;
+                    let sql = format!(
+                        "WITH v (ext, d, impressions, clicks, link_clicks, spend, conversions, \
+                         revenue, actions) AS ({}) {INSIGHT_INSERT}\
+                         SELECT a.tenant_id, a.ad_account_id, 'ad', a.id, a.campaign_id, v.d, \
+                         v.impressions, v.clicks, v.link_clicks, v.spend, v.conversions, \
+                         v.revenue, v.actions, {} FROM v JOIN ads a ON a.tenant_id = {} \
+                         AND a.ad_account_id = {} AND a.external_id = v.ext WHERE true{tail}",
+                        values(chunk.len(), 9, &mut n, placeholder),
+                        placeholder(3),
+                        placeholder(1),
+                        placeholder(2)
+                    );
+                    let mut q = diesel::sql_query(sql)
+                        .into_boxed::<Backend>()
+                        .bind::<IdSql, _>(db_id(t))
+                        .bind::<IdSql, _>(db_id(account))
+                        .bind::<TsSql, _>(at);
+                    for r in chunk {
+                        q = q
+                            .bind::<Text, _>(r.ad_external_id.clone())
+                            .bind::<Date, _>(r.date)
+                            .bind::<BigInt, _>(r.totals.impressions)
+                            .bind::<BigInt, _>(r.totals.clicks)
+                            .bind::<BigInt, _>(r.totals.link_clicks)
+                            .bind::<MoneySql, _>(DbMoney(r.totals.spend))
+                            .bind::<BigInt, _>(r.totals.conversions)
+                            .bind::<MoneySql, _>(DbMoney(r.totals.revenue))
+                            .bind::<JsonSql, _>(DbJson(r.actions.clone()));
+                    }
+                    changed += q.execute(c).await?;
+                }
+                Ok::<_, DbError>(changed)
+            })
+            .await
+        })?;
+        Ok(Upserted {
+            rows: to_i64(rows.len()),
+            changed: to_i64(changed),
+        })
+    }
+
+    async fn upsert_campaign_insights(
+        &self,
+        t: TenantId,
+        account: AdAccountId,
+        rows: &[CampaignInsight],
+        at: OffsetDateTime,
+    ) -> Result<Upserted, RepoError> {
+        let tail = insight_conflict();
+        let changed = on_db!(&self.pool, |c| {
+            c.transaction(async |c| {
+                let mut changed = 0usize;
+                for chunk in rows.chunks(CHUNK) {
+                    let mut n = 4;
+                    let sql = format!(
+                        "WITH v (ext, d, impressions, clicks, link_clicks, spend, conversions, \
+                         revenue) AS ({}) {INSIGHT_INSERT}\
+                         SELECT c.tenant_id, c.ad_account_id, 'campaign', c.id, c.id, v.d, \
+                         v.impressions, v.clicks, v.link_clicks, v.spend, v.conversions, \
+                         v.revenue, '[]', {} FROM v JOIN campaigns c ON c.tenant_id = {} \
+                         AND c.ad_account_id = {} AND c.external_id = v.ext WHERE true{tail}",
+                        values(chunk.len(), 8, &mut n, placeholder),
+                        placeholder(3),
+                        placeholder(1),
+                        placeholder(2)
+                    );
+                    let mut q = diesel::sql_query(sql)
+                        .into_boxed::<Backend>()
+                        .bind::<IdSql, _>(db_id(t))
+                        .bind::<IdSql, _>(db_id(account))
+                        .bind::<TsSql, _>(at);
+                    for r in chunk {
+                        q = q
+                            .bind::<Text, _>(r.campaign_external_id.clone())
+                            .bind::<Date, _>(r.date)
+                            .bind::<BigInt, _>(r.totals.impressions)
+                            .bind::<BigInt, _>(r.totals.clicks)
+                            .bind::<BigInt, _>(r.totals.link_clicks)
+                            .bind::<MoneySql, _>(DbMoney(r.totals.spend))
+                            .bind::<BigInt, _>(r.totals.conversions)
+                            .bind::<MoneySql, _>(DbMoney(r.totals.revenue));
+                    }
+                    changed += q.execute(c).await?;
+                }
+                Ok::<_, DbError>(changed)
+            })
+            .await
+        })?;
+        Ok(Upserted {
+            rows: to_i64(rows.len()),
+            changed: to_i64(changed),
+        })
+    }
+
+    async fn roll_up_campaigns(
+        &self,
+        t: TenantId,
+        account: AdAccountId,
+        range: DateRange,
+        at: OffsetDateTime,
+    ) -> Result<u64, RepoError> {
+        let tail = insight_conflict();
+        let n = on_db!(&self.pool, |c| {
+            let sql = format!(
+                "{INSIGHT_INSERT}SELECT tenant_id, ad_account_id, 'campaign', campaign_id, \
+                 campaign_id, date, SUM(impressions), SUM(clicks), SUM(link_clicks), SUM(spend), \
+                 SUM(conversions), SUM(revenue), '[]', {} FROM insights_daily \
+                 WHERE tenant_id = {} AND ad_account_id = {} AND level = 'ad' \
+                 AND date >= {} AND date <= {} \
+                 GROUP BY tenant_id, ad_account_id, campaign_id, date{tail}",
+                placeholder(1),
+                placeholder(2),
+                placeholder(3),
+                placeholder(4),
+                placeholder(5)
+            );
+            let n = diesel::sql_query(sql)
+                .bind::<TsSql, _>(at)
+                .bind::<IdSql, _>(db_id(t))
+                .bind::<IdSql, _>(db_id(account))
+                .bind::<Date, _>(range.from())
+                .bind::<Date, _>(range.to())
+                .execute(c)
+                .await?;
+            Ok(n)
+        })?;
+        Ok(u64::try_from(n).unwrap_or(u64::MAX))
+    }
+
+    async fn campaign_days(
+        &self,
+        t: TenantId,
+        account: AdAccountId,
+        range: DateRange,
+    ) -> Result<Vec<CampaignDay>, RepoError> {
+        type Row = (DbId, time::Date, i64, i64, i64, DbMoney, i64, DbMoney);
+        let rows: Vec<Row> = on_db!(&self.pool, |c| {
+            let rows = insights_daily::table
+                .filter(insights_daily::tenant_id.eq(db_id(t)))
+                .filter(insights_daily::level.eq("campaign"))
+                .filter(insights_daily::ad_account_id.eq(db_id(account)))
+                .filter(insights_daily::date.ge(range.from()))
+                .filter(insights_daily::date.le(range.to()))
+                .select((
+                    insights_daily::entity_id,
+                    insights_daily::date,
+                    insights_daily::impressions,
+                    insights_daily::clicks,
+                    insights_daily::link_clicks,
+                    insights_daily::spend,
+                    insights_daily::conversions,
+                    insights_daily::revenue,
+                ))
+                .load::<Row>(c)
+                .await?;
+            Ok(rows)
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, date, impressions, clicks, link_clicks, spend, conversions, revenue)| {
+                    CampaignDay {
+                        campaign_id: CampaignId::from_uuid(id.0),
+                        date,
+                        totals: KpiTotals {
+                            impressions,
+                            clicks,
+                            link_clicks,
+                            spend: spend.0,
+                            conversions,
+                            revenue: revenue.0,
+                        },
+                    }
+                },
+            )
+            .collect())
+    }
+
+    async fn upsert_gold(
+        &self,
+        t: TenantId,
+        account: AdAccountId,
+        period: GoldPeriod,
+        rows: &[GoldRow],
+        at: OffsetDateTime,
+    ) -> Result<u64, RepoError> {
+        let table = match period {
+            GoldPeriod::Day => "kpi_daily",
+            GoldPeriod::Week => "kpi_weekly",
+        };
+        let mut set = GOLD_VALUES.to_vec();
+        set.push("updated_at");
+        let tail = format!(
+            " ON CONFLICT (tenant_id, level, entity_id, period_start) DO UPDATE SET {} WHERE {}",
+            set_excluded(&set),
+            changed(table, &GOLD_VALUES[..6], &GOLD_VALUES[6..])
+        );
+        let changed = on_db!(&self.pool, |c| {
+            c.transaction(async |c| {
+                let mut changed = 0usize;
+                for chunk in rows.chunks(CHUNK) {
+                    let mut n = 1;
+                    let sql = format!(
+                        "INSERT INTO {table} (tenant_id, ad_account_id, level, entity_id, \
+                         campaign_id, period_start, impressions, clicks, link_clicks, spend, \
+                         conversions, revenue, ctr, cpc, cpm, cpa, roas, updated_at) {}{tail}",
+                        values(chunk.len(), 18, &mut n, placeholder)
+                    );
+                    let mut q = diesel::sql_query(sql).into_boxed::<Backend>();
+                    for r in chunk {
+                        let (level, entity, campaign) = match r.entity {
+                            GoldEntity::Account => ("account", db_id(account), None),
+                            GoldEntity::Campaign(id) => ("campaign", db_id(id), Some(db_id(id))),
+                        };
+                        q = q
+                            .bind::<IdSql, _>(db_id(t))
+                            .bind::<IdSql, _>(db_id(account))
+                            .bind::<Text, _>(level)
+                            .bind::<IdSql, _>(entity)
+                            .bind::<Nullable<IdSql>, _>(campaign)
+                            .bind::<Date, _>(r.period_start)
+                            .bind::<BigInt, _>(r.totals.impressions)
+                            .bind::<BigInt, _>(r.totals.clicks)
+                            .bind::<BigInt, _>(r.totals.link_clicks)
+                            .bind::<MoneySql, _>(DbMoney(r.totals.spend))
+                            .bind::<BigInt, _>(r.totals.conversions)
+                            .bind::<MoneySql, _>(DbMoney(r.totals.revenue))
+                            .bind::<Nullable<MoneySql>, _>(r.kpis.ctr.map(DbRatio))
+                            .bind::<Nullable<MoneySql>, _>(r.kpis.cpc.map(DbMoney))
+                            .bind::<Nullable<MoneySql>, _>(r.kpis.cpm.map(DbMoney))
+                            .bind::<Nullable<MoneySql>, _>(r.kpis.cpa.map(DbMoney))
+                            .bind::<Nullable<MoneySql>, _>(r.kpis.roas.map(DbRatio))
+                            .bind::<TsSql, _>(at);
+                    }
+                    changed += q
+                        .execute(c)
+                        .await
+                        .map_err(|e| DbError::from(e).referencing("campaign_id"))?;
+                }
+                Ok::<_, DbError>(changed)
+            })
+            .await
+        })?;
+        Ok(u64::try_from(changed).unwrap_or(u64::MAX))
+    }
+
+    async fn gold(
+        &self,
+        t: TenantId,
+        account: AdAccountId,
+        period: GoldPeriod,
+        range: DateRange,
+    ) -> Result<Vec<GoldRow>, RepoError> {
+        macro_rules! read_gold {
+            ($table:ident) => {
+                on_db!(&self.pool, |c| {
+                    let rows = $table::table
+                        .filter($table::tenant_id.eq(db_id(t)))
+                        .filter($table::ad_account_id.eq(db_id(account)))
+                        .filter($table::period_start.ge(range.from()))
+                        .filter($table::period_start.le(range.to()))
+                        .order((
+                            $table::level.asc(),
+                            $table::entity_id.asc(),
+                            $table::period_start.asc(),
+                        ))
+                        .select((
+                            $table::campaign_id,
+                            $table::period_start,
+                            (
+                                $table::impressions,
+                                $table::clicks,
+                                $table::link_clicks,
+                                $table::spend,
+                                $table::conversions,
+                                $table::revenue,
+                            ),
+                            (
+                                $table::ctr,
+                                $table::cpc,
+                                $table::cpm,
+                                $table::cpa,
+                                $table::roas,
+                            ),
+                        ))
+                        .load::<GoldDbRow>(c)
+                        .await?;
+                    Ok(rows)
+                })
+            };
+        }
+        let rows = match period {
+            GoldPeriod::Day => read_gold!(kpi_daily)?,
+            GoldPeriod::Week => read_gold!(kpi_weekly)?,
+        };
+        Ok(rows.into_iter().map(gold_row).collect())
+    }
+
+    async fn purge_raw(&self, before: OffsetDateTime) -> Result<u64, RepoError> {
+        let n = on_db!(&self.pool, |c| {
+            let sql = format!(
+                "DELETE FROM raw_payloads WHERE fetched_at < {}",
+                placeholder(1)
+            );
+            let n = diesel::sql_query(sql)
+                .bind::<TsSql, _>(before)
+                .execute(c)
+                .await?;
+            Ok(n)
+        })?;
+        Ok(u64::try_from(n).unwrap_or(u64::MAX))
+    }
+}
