@@ -9,14 +9,23 @@
 //!   through the account's [`ResultAction`] so overlapping purchase types
 //!   count once.
 //!
+//! - Entity rows (campaigns, ad sets, ads) come from Graph as strings, but
+//!   Airbyte-normalised records carry ids and budgets as JSON numbers
+//!   (`600.0`): both are accepted. Status is the configured `status`
+//!   (`ACTIVE`, `PAUSED`, `ARCHIVED`, `DELETED`), falling back to
+//!   `effective_status` only when that is one of the same four.
+//!
 //! Errors name the field and never echo request parameters (which may carry
 //! an access token).
 
 use domain::actions::ResultAction;
-use domain::ads::Currency;
+use domain::ads::{Currency, EntityStatus};
+use domain::ingestion::{PlatformAd, PlatformAdSet, PlatformCampaign, PlatformInsight};
 use domain::kpi::KpiTotals;
 use rust_decimal::{Decimal, RoundingStrategy};
-use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
 use time::Date;
 
 /// A Graph API value that does not have the documented shape.
@@ -212,6 +221,198 @@ impl InsightRow {
     }
 }
 
+// ------------------------------------------------------------------ rows of a page
+
+/// A scalar that Graph sends as a string but Airbyte-normalised records carry
+/// as a JSON number (`600.0`); `null` and absent are `None`.
+fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    match Option::<Value>::deserialize(d)? {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(_) => Err(serde::de::Error::custom("expected a string or a number")),
+    }
+}
+
+/// One element of a page's `data` as the row type `R`.
+fn row<R: DeserializeOwned>(what: &str, v: &Value) -> Result<R, WireError> {
+    R::deserialize(v).map_err(|e| WireError::new(what, e.to_string()))
+}
+
+fn required(field: &str, v: Option<&String>) -> Result<String, WireError> {
+    match v {
+        Some(s) if !s.trim().is_empty() => Ok(s.clone()),
+        _ => Err(WireError::new(field, "missing")),
+    }
+}
+
+/// The entity's status: the configured `status`, or `effective_status` when
+/// `status` is absent or not one of `ACTIVE`, `PAUSED`, `ARCHIVED`,
+/// `DELETED` (effective values such as `CAMPAIGN_PAUSED` or `WITH_ISSUES`
+/// say why an entity does not deliver, not what it is set to).
+///
+/// # Errors
+/// Neither field holds one of the four statuses.
+pub fn status(status: Option<&str>, effective: Option<&str>) -> Result<EntityStatus, WireError> {
+    [status, effective]
+        .into_iter()
+        .flatten()
+        .find_map(|s| EntityStatus::parse(s.trim()).ok())
+        .ok_or_else(|| WireError::new("status", "not one of ACTIVE, PAUSED, ARCHIVED, DELETED"))
+}
+
+/// One row of `GET /act_<id>/campaigns`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CampaignRow {
+    #[serde(default, deserialize_with = "string_or_number")]
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub status: Option<String>,
+    pub effective_status: Option<String>,
+    pub objective: Option<String>,
+    #[serde(default, deserialize_with = "string_or_number")]
+    pub daily_budget: Option<String>,
+    #[serde(default, deserialize_with = "string_or_number")]
+    pub lifetime_budget: Option<String>,
+}
+
+impl CampaignRow {
+    /// # Errors
+    /// A missing id, name or status, or a malformed budget.
+    pub fn parse(&self, currency: Currency) -> Result<PlatformCampaign, WireError> {
+        Ok(PlatformCampaign {
+            external_id: required("id", self.id.as_ref())?,
+            name: required("name", self.name.as_ref())?,
+            status: status(self.status.as_deref(), self.effective_status.as_deref())?,
+            objective: self.objective.clone(),
+            daily_budget: budget("daily_budget", self.daily_budget.as_deref(), currency)?,
+            lifetime_budget: budget("lifetime_budget", self.lifetime_budget.as_deref(), currency)?,
+        })
+    }
+}
+
+/// One row of `GET /act_<id>/adsets`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AdSetRow {
+    #[serde(default, deserialize_with = "string_or_number")]
+    pub id: Option<String>,
+    #[serde(default, deserialize_with = "string_or_number")]
+    pub campaign_id: Option<String>,
+    pub name: Option<String>,
+    pub status: Option<String>,
+    pub effective_status: Option<String>,
+    #[serde(default, deserialize_with = "string_or_number")]
+    pub daily_budget: Option<String>,
+    #[serde(default, deserialize_with = "string_or_number")]
+    pub lifetime_budget: Option<String>,
+    pub optimization_goal: Option<String>,
+}
+
+impl AdSetRow {
+    /// # Errors
+    /// A missing id, campaign id, name or status, or a malformed budget.
+    pub fn parse(&self, currency: Currency) -> Result<PlatformAdSet, WireError> {
+        Ok(PlatformAdSet {
+            external_id: required("id", self.id.as_ref())?,
+            campaign_external_id: required("campaign_id", self.campaign_id.as_ref())?,
+            name: required("name", self.name.as_ref())?,
+            status: status(self.status.as_deref(), self.effective_status.as_deref())?,
+            daily_budget: budget("daily_budget", self.daily_budget.as_deref(), currency)?,
+            lifetime_budget: budget("lifetime_budget", self.lifetime_budget.as_deref(), currency)?,
+            optimization_goal: self.optimization_goal.clone(),
+        })
+    }
+}
+
+/// One row of `GET /act_<id>/ads`. `targeting` sits on the ad itself (a copy
+/// of its ad set's spec); `creative` is `{"id": ...}` plus whatever
+/// sub-fields were asked for (`creative{id,name}`). Both are kept as sent
+/// (`null` when absent).
+#[derive(Debug, Clone, Deserialize)]
+pub struct AdRow {
+    #[serde(default, deserialize_with = "string_or_number")]
+    pub id: Option<String>,
+    #[serde(default, deserialize_with = "string_or_number")]
+    pub campaign_id: Option<String>,
+    #[serde(default, deserialize_with = "string_or_number")]
+    pub adset_id: Option<String>,
+    pub name: Option<String>,
+    pub status: Option<String>,
+    pub effective_status: Option<String>,
+    #[serde(default)]
+    pub creative: Value,
+    #[serde(default)]
+    pub targeting: Value,
+}
+
+impl AdRow {
+    /// # Errors
+    /// A missing id, campaign id, ad set id, name or status.
+    pub fn parse(&self) -> Result<PlatformAd, WireError> {
+        Ok(PlatformAd {
+            external_id: required("id", self.id.as_ref())?,
+            campaign_external_id: required("campaign_id", self.campaign_id.as_ref())?,
+            adset_external_id: required("adset_id", self.adset_id.as_ref())?,
+            name: required("name", self.name.as_ref())?,
+            status: status(self.status.as_deref(), self.effective_status.as_deref())?,
+            targeting: self.targeting.clone(),
+            creative: self.creative.clone(),
+        })
+    }
+}
+
+/// One element of a campaigns page.
+///
+/// # Errors
+/// See [`CampaignRow::parse`]; also a row that is not an object of that shape.
+pub fn campaign(v: &Value, currency: Currency) -> Result<PlatformCampaign, WireError> {
+    row::<CampaignRow>("campaign", v)?.parse(currency)
+}
+
+/// One element of an ad sets page.
+///
+/// # Errors
+/// See [`AdSetRow::parse`]; also a row that is not an object of that shape.
+pub fn ad_set(v: &Value, currency: Currency) -> Result<PlatformAdSet, WireError> {
+    row::<AdSetRow>("ad set", v)?.parse(currency)
+}
+
+/// One element of an ads page.
+///
+/// # Errors
+/// See [`AdRow::parse`]; also a row that is not an object of that shape.
+pub fn ad(v: &Value) -> Result<PlatformAd, WireError> {
+    row::<AdRow>("ad", v)?.parse()
+}
+
+/// One element of an insights page (level=ad, `time_increment=1`), with the
+/// row's `actions` list kept as sent (`[]` when absent).
+///
+/// # Errors
+/// See [`InsightRow::parse`]; also a row without its campaign, ad set or ad id.
+pub fn insight(
+    v: &Value,
+    currency: Currency,
+    result: &ResultAction,
+) -> Result<PlatformInsight, WireError> {
+    let daily = row::<InsightRow>("insight", v)?.parse(currency, result)?;
+    let id = |field: &str, v: Option<String>| match v {
+        Some(s) if !s.trim().is_empty() => Ok(s),
+        _ => Err(WireError::new(field, "missing (request level=ad)")),
+    };
+    Ok(PlatformInsight {
+        date: daily.date,
+        campaign_external_id: id("campaign_id", daily.campaign_id)?,
+        adset_external_id: id("adset_id", daily.adset_id)?,
+        ad_external_id: id("ad_id", daily.ad_id)?,
+        totals: daily.totals,
+        actions: v
+            .get("actions")
+            .cloned()
+            .unwrap_or_else(|| Value::Array(Vec::new())),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,5 +474,57 @@ mod tests {
         );
         assert!(day("date_start", Some("06/01/2023")).is_err());
         assert!(day("date_start", None).is_err());
+    }
+    #[test]
+    fn entity_rows_accept_strings_and_numbers() {
+        let brl = cur("BRL");
+        let c = campaign(
+            &serde_json::json!({"id": "1", "name": "C", "status": "PAUSED",
+                "daily_budget": "15000", "lifetime_budget": 0.0}),
+            brl,
+        )
+        .unwrap();
+        assert_eq!(c.status, EntityStatus::Paused);
+        assert_eq!(c.daily_budget, Some(Decimal::new(15000, 2)));
+        assert_eq!(c.lifetime_budget, None);
+        let s = ad_set(
+            &serde_json::json!({"id": 2, "campaign_id": "1", "name": "S",
+                "effective_status": "ARCHIVED", "daily_budget": 600.0}),
+            brl,
+        )
+        .unwrap();
+        assert_eq!(s.external_id, "2");
+        assert_eq!(s.status, EntityStatus::Archived);
+        assert_eq!(s.daily_budget, Some(Decimal::new(600, 2)));
+        assert!(
+            ad_set(
+                &serde_json::json!({"id": "2", "name": "S", "status": "ACTIVE"}),
+                brl
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn status_prefers_the_configured_one() {
+        assert_eq!(
+            status(Some("ACTIVE"), Some("CAMPAIGN_PAUSED")),
+            Ok(EntityStatus::Active)
+        );
+        assert_eq!(
+            status(Some("WITH_ISSUES"), Some("PAUSED")),
+            Ok(EntityStatus::Paused)
+        );
+        assert_eq!(status(None, Some("DELETED")), Ok(EntityStatus::Deleted));
+        assert!(status(None, Some("IN_PROCESS")).is_err());
+        assert!(status(None, None).is_err());
+    }
+
+    #[test]
+    fn insight_rows_need_every_id() {
+        let v = serde_json::json!({"date_start": "2023-06-01", "date_stop": "2023-06-01",
+            "campaign_id": "1", "adset_id": "2", "impressions": "3"});
+        let e = insight(&v, cur("USD"), &ResultAction::purchases()).unwrap_err();
+        assert_eq!(e.field, "ad_id");
     }
 }
