@@ -11,7 +11,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::{Method, StatusCode, header::HeaderMap};
 use actix_web::{test, web};
-use adscale::wiring::{Adapters, Settings, build_state};
+use adscale::wiring::{Adapters, RedisConn, Settings, build};
 use infrastructure::db::testing::TestDb;
 use interface::{AppState, RateLimitSettings};
 use serde_json::{Value, json};
@@ -42,6 +42,17 @@ pub fn settings(rate_limit: Option<u32>) -> Settings {
         },
         argon2_memory_kib: 1024,
         argon2_iterations: 1,
+        encryption_key: "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".to_owned(),
+        meta: infrastructure::meta::client::MetaConfig {
+            // Nothing listens here: tests that sync point `meta.base_url` at a local server.
+            base_url: "http://127.0.0.1:9".to_owned(),
+            retries: 1,
+            backoff_base: Duration::from_millis(5),
+            breaker_threshold: 1000,
+            ..Default::default()
+        },
+        sync: application::ingestion::sync::SyncSettings::default(),
+        jobs: infrastructure::jobs::JobsConfig::default(),
     }
 }
 
@@ -52,6 +63,8 @@ pub struct TestApp {
     pub adapters: Adapters,
     /// Keeps the schema / file alive for the test's duration.
     pub db: std::sync::Arc<TestDb>,
+    /// The ports the job worker runs syncs over (tests drive `RunSync` directly).
+    pub ingestion: std::sync::Arc<application::ingestion::sync::IngestionPorts>,
 }
 
 impl TestApp {
@@ -77,24 +90,44 @@ impl TestApp {
         redis_prefix: &str,
         redis_override: Option<&str>,
     ) -> Self {
+        Self::over_with(
+            db,
+            backend,
+            redis_prefix,
+            redis_override,
+            settings(rate_limit),
+        )
+        .await
+    }
+
+    /// An instance with custom settings (e.g. the Graph API at a local server).
+    pub async fn over_with(
+        db: std::sync::Arc<TestDb>,
+        backend: Backend,
+        redis_prefix: &str,
+        redis_override: Option<&str>,
+        settings: Settings,
+    ) -> Self {
         let redis = match backend {
             Backend::Sqlite => None,
             Backend::Postgres => {
                 let url = redis_override.map_or_else(redis_url, str::to_owned);
-                Some((
-                    infrastructure::redis_pool::redis_pool(&url, 8).unwrap(),
-                    infrastructure::redis_pool::redis_client(&url).unwrap(),
-                ))
+                Some(RedisConn::new(&url).unwrap())
             }
         };
-        let adapters = Adapters::assemble(db.pool(), redis, redis_prefix).unwrap();
-        let state = web::Data::new(build_state(&adapters, &settings(rate_limit)).unwrap());
+        let adapters = Adapters::assemble(db.pool(), redis, redis_prefix)
+            .await
+            .unwrap();
+        let built = build(&adapters, &settings).unwrap();
+        let ingestion = built.ingestion.clone();
+        let state = web::Data::new(built.state);
         state.health.refresh().await;
         Self {
             backend,
             state,
             adapters,
             db,
+            ingestion,
         }
     }
 

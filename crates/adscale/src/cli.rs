@@ -1,4 +1,4 @@
-//! Command line: `serve`, `migrate`, `seed-demo`, `user create`.
+//! Command line: `serve`, `worker`, `migrate`, `import`, `seed-demo`, `user create`.
 
 use std::path::PathBuf;
 
@@ -26,13 +26,27 @@ pub struct Cli {
 pub enum Command {
     /// Run the HTTP API (applies migrations first unless RUN_MIGRATIONS=false).
     Serve,
+    /// Run the job worker (syncs, schedules, bronze retention) until SIGINT/SIGTERM.
+    /// Start any number of them against the same PostgreSQL and Redis.
+    Worker,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Import an Ads Manager CSV export (English or Brazilian Portuguese) into an ad account.
+    Import(ImportArgs),
     /// Load deterministic demo data and print the demo logins and API keys.
     SeedDemo(crate::seed::SeedArgs),
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The ad account (uuid) the rows belong to.
+    #[arg(long = "ad-account")]
+    pub ad_account: uuid::Uuid,
+    /// The CSV file exported from Ads Manager (breakdown by day).
+    pub file: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -70,6 +84,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let _telemetry = crate::telemetry::init(&config)?;
     match cli.command {
         Command::Serve => crate::serve::serve(config).await,
+        Command::Worker => crate::serve::worker(config).await,
+        Command::Import(args) => import(&config, &args).await,
         Command::Migrate => {
             let adapters = Adapters::connect(&config).await?;
             let n = adapters
@@ -124,6 +140,69 @@ async fn create_user(config: &Config, args: CreateUserArgs) -> anyhow::Result<()
     report(&format!(
         "created {} ({}) in organization {} ({})",
         user.email, user.id, org.name, org.id
+    ));
+    Ok(())
+}
+
+/// `adscale import`: the same use case as `POST /imports`, acting as `system`.
+async fn import(config: &Config, args: &ImportArgs) -> anyhow::Result<()> {
+    use domain::identity::{Actor, Principal};
+    use domain::ingestion::AdAccountConnections;
+    use indicatif::{ProgressBar, ProgressStyle};
+
+    let adapters = Adapters::connect(config).await?;
+    adapters
+        .pool
+        .run_migrations()
+        .await
+        .context("applying migrations")?;
+    let settings = crate::wiring::Settings::from_config(config)?;
+    let built = crate::wiring::build(&adapters, &settings)?;
+    let id = domain::AdAccountId::from_uuid(args.ad_account);
+    let tenant = adapters
+        .db
+        .tenant_of(id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("ad account {} not found", args.ad_account))?;
+    let bar = ProgressBar::new_spinner().with_style(
+        ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar.set_message(format!("reading {}", args.file.display()));
+    let bytes =
+        std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    bar.set_message(format!("importing {} bytes", bytes.len()));
+    let actor = Actor {
+        tenant_id: tenant,
+        principal: Principal::System,
+        role: Role::Owner,
+    };
+    let result = built
+        .state
+        .ingestion
+        .import_csv
+        .execute(&actor, id, &bytes)
+        .await;
+    bar.finish_and_clear();
+    let run = result.map_err(|e| match e {
+        application::AppError::Unprocessable {
+            message, details, ..
+        } => {
+            anyhow::anyhow!("file refused: {message}\n{details:#}")
+        }
+        other => anyhow::anyhow!("{other}"),
+    })?;
+    report(&format!(
+        "imported {} rows ({} campaigns, {} ad sets, {} ads) for {} to {}: {} rows changed; sync run {}",
+        run.counts.insights,
+        run.counts.campaigns,
+        run.counts.ad_sets,
+        run.counts.ads,
+        run.range.from(),
+        run.range.to(),
+        run.rows_changed,
+        run.id
     ));
     Ok(())
 }

@@ -36,6 +36,19 @@ pub struct Config {
     pub log_format: LogFormat,
     pub otlp_endpoint: Option<String>,
     pub otel_service_name: String,
+    /// AES-256 key for platform tokens at rest (base64/hex); `None` in
+    /// embedded mode means: generate one and keep it beside the database.
+    pub encryption_key: Option<String>,
+    /// Graph API base URL and version (tests and proxies point these elsewhere).
+    pub meta_graph_url: String,
+    pub meta_api_version: String,
+    /// Whether `serve` also runs the job worker (default: only without Redis).
+    pub run_worker: bool,
+    pub worker_concurrency: usize,
+    pub sync_cron: String,
+    pub lookback_cron: String,
+    pub lookback_days: i64,
+    pub raw_retention_days: i64,
 }
 
 impl std::fmt::Debug for Config {
@@ -151,11 +164,31 @@ impl Config {
                 });
             }
         };
+        let encryption_key = var("APP_ENCRYPTION_KEY");
+        if encryption_key.is_none() && matches!(storage, Storage::Postgres { .. }) {
+            return Err(ConfigError::Invalid {
+                name: "APP_ENCRYPTION_KEY",
+                reason:
+                    "is required with DATABASE_URL (32 bytes, base64: `openssl rand -base64 32`)"
+                        .into(),
+            });
+        }
+        let redis_url = var("REDIS_URL");
         Ok(Self {
+            encryption_key,
+            meta_graph_url: var("META_GRAPH_URL")
+                .unwrap_or_else(|| "https://graph.facebook.com".into()),
+            meta_api_version: var("META_API_VERSION").unwrap_or_else(|| "v21.0".into()),
+            run_worker: flag("RUN_WORKER", redis_url.is_none())?,
+            worker_concurrency: parse("WORKER_CONCURRENCY", 2)?.max(1),
+            sync_cron: var("SYNC_CRON").unwrap_or_else(|| "0 */30 * * * *".into()),
+            lookback_cron: var("LOOKBACK_CRON").unwrap_or_else(|| "0 0 3 * * *".into()),
+            lookback_days: parse("SYNC_LOOKBACK_DAYS", 28)?.clamp(1, 365),
+            raw_retention_days: parse("RAW_RETENTION_DAYS", 90)?.max(1),
             bind_addr: parse("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
             workers: parse("WORKERS", cores)?.max(1),
             storage,
-            redis_url: var("REDIS_URL"),
+            redis_url,
             redis_key_prefix: var("REDIS_KEY_PREFIX").unwrap_or_else(|| "adscale:".into()),
             jwt_secret,
             access_token_ttl_secs: parse("ACCESS_TOKEN_TTL_SECS", 900)?,

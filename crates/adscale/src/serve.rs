@@ -1,4 +1,6 @@
-//! `adscale serve`: migrations (optional), the health monitor and the HTTP server.
+//! `adscale serve`: migrations (optional), the health monitor, the HTTP
+//! server and, in the embedded default, the job worker in the same process.
+//! `adscale worker`: the job worker alone (production: any number of them).
 
 use std::time::Duration;
 
@@ -6,7 +8,7 @@ use actix_web::{HttpServer, web};
 use anyhow::Context;
 
 use crate::config::Config;
-use crate::wiring::{Adapters, Settings, build_state};
+use crate::wiring::{Adapters, Settings, build, worker_use_cases};
 
 /// How often `/health`'s report is refreshed in the background.
 const HEALTH_EVERY: Duration = Duration::from_secs(2);
@@ -23,7 +25,13 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     if config.run_migrations {
         migrate_or_retry(&adapters).await;
     }
-    let state = web::Data::new(build_state(&adapters, &settings)?);
+    let built = build(&adapters, &settings)?;
+    let worker = if config.run_worker {
+        Some(spawn_worker(&adapters, &built, &settings)?)
+    } else {
+        None
+    };
+    let state = web::Data::new(built.state);
     state.health.refresh().await;
     let health = state.health.clone();
     tokio::spawn(async move {
@@ -40,7 +48,89 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("binding {}", config.bind_addr))?
         .run()
         .await?;
+    if let Some((stop, handle)) = worker {
+        let _ = stop.send(());
+        if let Ok(Err(e)) = handle.await {
+            tracing::error!(error = %e, "worker stopped with an error");
+        }
+    }
     Ok(())
+}
+
+type WorkerHandle = (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<Result<(), infrastructure::jobs::JobsError>>,
+);
+
+/// Starts the job worker on this process; it stops (finishing its current
+/// job) when the returned sender fires or is dropped.
+fn spawn_worker(
+    adapters: &Adapters,
+    built: &crate::wiring::Built,
+    settings: &Settings,
+) -> anyhow::Result<WorkerHandle> {
+    let source = adapters
+        .queue_source
+        .lock()
+        .map_err(|_| anyhow::anyhow!("queue source lock poisoned"))?
+        .take()
+        .context("the job queue was already taken by another worker")?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let uses = worker_use_cases(&built.ingestion);
+    let cfg = settings.jobs.clone();
+    let handle = tokio::spawn(async move {
+        infrastructure::jobs::run_worker(source, uses, cfg, async move {
+            let _ = stopped.await;
+        })
+        .await
+    });
+    tracing::info!("job worker running in this process");
+    Ok((stop, handle))
+}
+
+/// Runs the job worker until SIGINT/SIGTERM, then lets the current job finish.
+///
+/// # Errors
+/// Bad configuration or an unusable job schedule.
+pub async fn worker(config: Config) -> anyhow::Result<()> {
+    let adapters = Adapters::connect(&config).await?;
+    let settings = Settings::from_config(&config)?;
+    if config.run_migrations {
+        adapters
+            .pool
+            .run_migrations()
+            .await
+            .context("applying migrations")?;
+    }
+    let built = build(&adapters, &settings)?;
+    let (stop, handle) = spawn_worker(&adapters, &built, &settings)?;
+    shutdown_signal().await;
+    tracing::info!("shutting down: finishing the current job");
+    let _ = stop.send(());
+    handle.await.context("worker task")??;
+    Ok(())
+}
+
+/// SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
 }
 
 /// Applies migrations; when the database is unreachable the server still

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use application::ads::TokenVault;
 use application::ads::{
     CreateAd, CreateAdAccount, CreateAdSet, CreateCampaign, DeleteAd, DeleteAdAccount, DeleteAdSet,
     DeleteCampaign, GetAd, GetAdAccount, GetAdSet, GetCampaign, GetCampaignKpis, ListAdAccounts,
@@ -19,17 +20,32 @@ use application::identity::{
     ListApiKeys, ListMembers, Login, Logout, RefreshSession, Register, RemoveMember, RevokeApiKey,
     SessionIssuer,
 };
+use application::ingestion::import::ImportCsv;
+use application::ingestion::sync::{
+    GetSyncRun, IngestionPorts, ListSyncRuns, PurgeRawPayloads, RecoverSyncs, RequestSync, RunSync,
+    ScheduleSyncs,
+};
 use application::platform::HealthMonitor;
 use domain::identity::{AccessTokens, ApiKeyRepository, PasswordHasher, Secrets};
+use domain::ingestion::{AdsPlatform, Locks, SecretBox, SyncQueue};
 use domain::platform::{Cache, Clock, Probe, RateLimiter};
 use infrastructure::api_key_cache::CachedApiKeys;
 use infrastructure::cache::{CacheMetrics, MemoryCache, RedisCache, TieredCache};
 use infrastructure::clock::SystemClock;
 use infrastructure::crypto::{Argon2Hasher, JwtTokens, RandomSecrets};
 use infrastructure::db::{Db, DbPool};
+use infrastructure::jobs::{QueueSource, WorkerUseCases};
+use infrastructure::locks::{MemoryLocks, RedisLocks};
+use infrastructure::meta::client::{MetaGraphClient, TokioSleeper};
+use infrastructure::meta::throttle::{MemoryThrottleStore, RedisThrottleStore, ThrottleStore};
 use infrastructure::rate_limit::{MemoryRateLimiter, RedisRateLimiter};
 use infrastructure::redis_pool::{RedisBreaker, RedisProbe, redis_client, redis_pool};
-use interface::{AdsApi, AppState, IdentityApi, RateLimitSettings};
+use interface::{AdsApi, AppState, IdentityApi, IngestionApi, RateLimitSettings};
+
+use application::ingestion::sync::SyncSettings;
+use infrastructure::jobs::JobsConfig;
+use infrastructure::meta::client::MetaConfig;
+use infrastructure::secret_box::AesSecretBox;
 
 use crate::config::{Config, Storage};
 
@@ -41,6 +57,33 @@ pub struct Adapters {
     pub rate_limiter: Arc<dyn RateLimiter>,
     pub probes: Vec<Arc<dyn Probe>>,
     pub registry: prometheus::Registry,
+    /// Graph API call budget per ad account, shared by every worker through Redis.
+    pub throttle: Arc<dyn ThrottleStore>,
+    pub locks: Arc<dyn Locks>,
+    pub queue: Arc<dyn SyncQueue>,
+    /// What a worker consumes; taken by the first worker started.
+    pub queue_source: std::sync::Mutex<Option<QueueSource>>,
+}
+
+/// A configured Redis: a pool, a client (pub/sub) and its URL (the job queue).
+pub struct RedisConn {
+    pub pool: deadpool_redis::Pool,
+    pub client: deadpool_redis::redis::Client,
+    pub url: String,
+}
+
+impl RedisConn {
+    /// # Errors
+    /// An unusable URL.
+    pub fn new(url: &str) -> anyhow::Result<Self> {
+        // Few connections: the cache and the limiter each share one
+        // multiplexed connection; the pool serves the probe and reconnects.
+        Ok(Self {
+            pool: redis_pool(url, 8).context("configuring the Redis pool")?,
+            client: redis_client(url).context("configuring the Redis client")?,
+            url: url.to_owned(),
+        })
+    }
 }
 
 /// Tunables of the use cases, from [`Config`] (tests pick cheap values).
@@ -54,6 +97,11 @@ pub struct Settings {
     pub rate_limit: RateLimitSettings,
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
+    /// Base64 or hex AES-256 key sealing platform tokens.
+    pub encryption_key: String,
+    pub meta: MetaConfig,
+    pub sync: SyncSettings,
+    pub jobs: JobsConfig,
 }
 
 impl Settings {
@@ -67,7 +115,34 @@ impl Settings {
                 anyhow::bail!("JWT_SECRET is required with DATABASE_URL")
             }
         };
+        let encryption_key = match (&config.encryption_key, &config.storage) {
+            (Some(k), _) => k.clone(),
+            (None, Storage::Sqlite { path }) => embedded_encryption_key(path)?,
+            (None, Storage::Postgres { .. }) => {
+                anyhow::bail!("APP_ENCRYPTION_KEY is required with DATABASE_URL")
+            }
+        };
+        let meta = MetaConfig {
+            base_url: config.meta_graph_url.clone(),
+            api_version: config.meta_api_version.clone(),
+            ..MetaConfig::default()
+        };
+        let sync = SyncSettings {
+            lookback_days: config.lookback_days,
+            raw_retention_days: config.raw_retention_days,
+            ..SyncSettings::default()
+        };
+        let jobs = JobsConfig {
+            concurrency: config.worker_concurrency,
+            regular_cron: config.sync_cron.clone(),
+            lookback_cron: config.lookback_cron.clone(),
+            ..JobsConfig::default()
+        };
         Ok(Self {
+            encryption_key,
+            meta,
+            sync,
+            jobs,
             jwt_secret,
             access_token_ttl_secs: config.access_token_ttl_secs,
             refresh_token_ttl_days: config.refresh_token_ttl_days,
@@ -105,6 +180,25 @@ fn embedded_jwt_secret(db_path: &Path) -> anyhow::Result<Vec<u8>> {
     Ok(secret.into_bytes())
 }
 
+/// The embedded default keeps a generated AES-256 key beside its database
+/// (created once, mode 0600) and says so in the log.
+fn embedded_encryption_key(db_path: &Path) -> anyhow::Result<String> {
+    let file = db_path
+        .parent()
+        .unwrap_or_else(|| Path::new("."))
+        .join("encryption.key");
+    let (_, created) = AesSecretBox::from_key_file(&file)?;
+    if created {
+        tracing::warn!(path = %file.display(), "generated the key that encrypts platform tokens; back it up: without it stored tokens cannot be read");
+    } else {
+        tracing::info!(path = %file.display(), "platform tokens are encrypted with the key file");
+    }
+    Ok(std::fs::read_to_string(&file)
+        .with_context(|| format!("reading {}", file.display()))?
+        .trim()
+        .to_owned())
+}
+
 #[cfg(unix)]
 fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
     use std::io::Write;
@@ -138,25 +232,21 @@ impl Adapters {
                 DbPool::postgres(url, *pool_size).context("configuring the PostgreSQL pool")?
             }
         };
-        let redis = match &config.redis_url {
-            None => None,
-            // Few connections: the cache and the limiter each share one
-            // multiplexed connection; the pool serves the probe and reconnects.
-            Some(url) => Some((
-                redis_pool(url, 8).context("configuring the Redis pool")?,
-                redis_client(url).context("configuring the Redis client")?,
-            )),
-        };
-        Self::assemble(pool, redis, &config.redis_key_prefix)
+        let redis = config
+            .redis_url
+            .as_deref()
+            .map(RedisConn::new)
+            .transpose()?;
+        Self::assemble(pool, redis, &config.redis_key_prefix).await
     }
 
     /// Wraps a database pool and an optional Redis pool into ports.
     ///
     /// # Errors
     /// Metric registration failures.
-    pub fn assemble(
+    pub async fn assemble(
         pool: DbPool,
-        redis: Option<(deadpool_redis::Pool, deadpool_redis::redis::Client)>,
+        redis: Option<RedisConn>,
         redis_prefix: &str,
     ) -> anyhow::Result<Self> {
         let registry = prometheus::Registry::new();
@@ -164,12 +254,32 @@ impl Adapters {
         let cache_metrics = CacheMetrics::new(&registry)?;
         let db = Arc::new(Db::new(pool.clone()));
         let mut probes: Vec<Arc<dyn Probe>> = vec![db.clone()];
+        let (queue, queue_source) =
+            infrastructure::jobs::queue(redis.as_ref().map(|r| (r.url.as_str(), redis_prefix)))
+                .await
+                .context("configuring the job queue")?;
+        let (throttle, locks): (Arc<dyn ThrottleStore>, Arc<dyn Locks>) = match &redis {
+            None => (
+                Arc::new(MemoryThrottleStore::new()),
+                Arc::new(MemoryLocks::new()),
+            ),
+            Some(r) => (
+                Arc::new(RedisThrottleStore::new(
+                    r.pool.clone(),
+                    redis_prefix,
+                    RedisBreaker::default(),
+                )),
+                Arc::new(RedisLocks::new(r.pool.clone(), redis_prefix)),
+            ),
+        };
         let (cache, rate_limiter): (Arc<dyn Cache>, Arc<dyn RateLimiter>) = match redis {
             None => (
                 Arc::new(MemoryCache::new(10_000, &cache_metrics)),
                 Arc::new(MemoryRateLimiter::default()),
             ),
-            Some((r, client)) => {
+            Some(RedisConn {
+                pool: r, client, ..
+            }) => {
                 probes.push(Arc::new(RedisProbe::new(r.clone())));
                 let breaker = RedisBreaker::default();
                 let prefix = format!("{redis_prefix}cache:");
@@ -198,15 +308,45 @@ impl Adapters {
             rate_limiter,
             probes,
             registry,
+            throttle,
+            locks,
+            queue,
+            queue_source: std::sync::Mutex::new(Some(queue_source)),
         })
+    }
+}
+
+/// The HTTP state and the ingestion ports the worker shares with it.
+pub struct Built {
+    pub state: AppState,
+    pub ingestion: Arc<IngestionPorts>,
+}
+
+/// Builds every use case over the adapters (see [`build`]).
+///
+/// # Errors
+/// Invalid crypto settings (JWT secret, argon2 parameters, encryption key).
+pub fn build_state(a: &Adapters, s: &Settings) -> anyhow::Result<AppState> {
+    Ok(build(a, s)?.state)
+}
+
+/// The use cases the job worker drives, over the same ports as the API.
+#[must_use]
+pub fn worker_use_cases(ports: &Arc<IngestionPorts>) -> WorkerUseCases {
+    WorkerUseCases {
+        run: Arc::new(RunSync::new(ports.clone())),
+        schedule: Arc::new(ScheduleSyncs::new(ports.clone())),
+        recover: Arc::new(RecoverSyncs::new(ports.clone())),
+        purge: Arc::new(PurgeRawPayloads::new(ports.clone())),
     }
 }
 
 /// Builds every use case over the adapters.
 ///
 /// # Errors
-/// Invalid crypto settings (JWT secret, argon2 parameters).
-pub fn build_state(a: &Adapters, s: &Settings) -> anyhow::Result<AppState> {
+/// Invalid crypto settings (JWT secret, argon2 parameters, encryption key)
+/// or Graph API settings.
+pub fn build(a: &Adapters, s: &Settings) -> anyhow::Result<Built> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let secrets: Arc<dyn Secrets> = Arc::new(RandomSecrets);
     let hasher: Arc<dyn PasswordHasher> = Arc::new(Argon2Hasher::new(
@@ -227,6 +367,27 @@ pub fn build_state(a: &Adapters, s: &Settings) -> anyhow::Result<AppState> {
         time::Duration::days(s.refresh_token_ttl_days),
     );
     let cache = &a.cache;
+    let secret_box: Arc<dyn SecretBox> =
+        Arc::new(AesSecretBox::from_encoded(&s.encryption_key).context("APP_ENCRYPTION_KEY")?);
+    let vault = TokenVault::new(db.clone(), secret_box.clone());
+    let platform: Arc<dyn AdsPlatform> = Arc::new(
+        MetaGraphClient::new(s.meta.clone(), a.throttle.clone(), Arc::new(TokioSleeper))
+            .context("configuring the Graph API client")?,
+    );
+    let ingestion = Arc::new(IngestionPorts {
+        accounts: db.clone(),
+        connections: db.clone(),
+        secrets: secret_box,
+        platform,
+        store: db.clone(),
+        runs: db.clone(),
+        queue: a.queue.clone(),
+        locks: a.locks.clone(),
+        cache: cache.clone(),
+        clock: clock.clone(),
+        audit: audit.clone(),
+        settings: s.sync,
+    });
     let identity = IdentityApi {
         register: Register::new(db.clone(), hasher.clone(), sessions.clone(), clock.clone()),
         login: Login::new(db.clone(), db.clone(), hasher.clone(), sessions.clone()),
@@ -250,10 +411,15 @@ pub fn build_state(a: &Adapters, s: &Settings) -> anyhow::Result<AppState> {
         revoke_api_key: RevokeApiKey::new(api_keys, clock.clone(), audit.clone()),
     };
     let ads = AdsApi {
-        create_ad_account: CreateAdAccount::new(db.clone(), clock.clone(), audit.clone()),
+        create_ad_account: CreateAdAccount::new(
+            db.clone(),
+            clock.clone(),
+            audit.clone(),
+            vault.clone(),
+        ),
         get_ad_account: GetAdAccount::new(db.clone()),
         list_ad_accounts: ListAdAccounts::new(db.clone()),
-        update_ad_account: UpdateAdAccount::new(db.clone(), clock.clone(), audit.clone()),
+        update_ad_account: UpdateAdAccount::new(db.clone(), clock.clone(), audit.clone(), vault),
         delete_ad_account: DeleteAdAccount::new(db.clone(), cache.clone(), audit.clone()),
         create_campaign: CreateCampaign::new(
             db.clone(),
@@ -289,13 +455,21 @@ pub fn build_state(a: &Adapters, s: &Settings) -> anyhow::Result<AppState> {
         delete_ad: DeleteAd::new(db.clone(), cache.clone(), audit),
         top_ads: TopAds::new(db.clone(), cache.clone(), clock, s.cache_ttl_top_ads),
     };
-    Ok(AppState {
+    let ingestion_api = IngestionApi {
+        request_sync: RequestSync::new(ingestion.clone()),
+        list_sync_runs: ListSyncRuns::new(db.clone()),
+        get_sync_run: GetSyncRun::new(db.clone()),
+        import_csv: ImportCsv::new(ingestion.clone()),
+    };
+    let state = AppState {
         identity,
         ads,
+        ingestion: ingestion_api,
         health: Arc::new(HealthMonitor::new(a.probes.clone())),
         rate_limiter: a.rate_limiter.clone(),
         rate_limit: s.rate_limit,
         registry: a.registry.clone(),
         version: env!("CARGO_PKG_VERSION"),
-    })
+    };
+    Ok(Built { state, ingestion })
 }

@@ -115,6 +115,22 @@ pub fn created<T: Serialize>(
     Ok(json(b, enveloped(version, data)?))
 }
 
+/// 202 with `data` (work accepted, running in the background) and `Location`.
+///
+/// # Errors
+/// 500 when `data` cannot be serialised (a bug).
+pub fn accepted<T: Serialize>(
+    version: &str,
+    location: &str,
+    data: T,
+) -> Result<HttpResponse, ApiError> {
+    let mut b = HttpResponse::build(StatusCode::ACCEPTED);
+    if let Ok(v) = HeaderValue::from_str(location) {
+        b.insert_header((header::LOCATION, v));
+    }
+    Ok(json(b, enveloped(version, data)?))
+}
+
 /// 204, no body.
 #[must_use]
 pub fn no_content() -> HttpResponse {

@@ -285,6 +285,19 @@ impl From<AppError> for ApiError {
                 "your role does not allow this",
             ),
             AppError::Conflict { code, message } => Self::new(StatusCode::CONFLICT, code, message),
+            AppError::Unprocessable {
+                code,
+                message,
+                details,
+            } => {
+                let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message);
+                if let Value::Object(map) = details {
+                    for (k, v) in map {
+                        e = e.detail(&k, v);
+                    }
+                }
+                e
+            }
             AppError::Unavailable(cause) => Self::unavailable(cause),
             AppError::Internal(cause) => Self::internal(cause),
         }

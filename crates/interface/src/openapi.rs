@@ -23,9 +23,10 @@ use crate::dto::identity::{
     ApiKeyDto, CreatedApiKeyDto, MeResponse, MemberDto, MembershipDto, RegisterResponse,
     TokenResponse,
 };
+use crate::dto::ingestion::{ImportAcceptedDto, SyncAcceptedDto, SyncRunDto};
 use crate::envelope::{ListMeta, Meta};
 use crate::error::ErrorBody;
-use crate::routes::{ads, identity, platform, route_table};
+use crate::routes::{ads, identity, ingestion, platform, route_table};
 
 /// Success envelopes as documented: one named schema per DTO whose `data`
 /// refers to the DTO (utoipa would inline a generic argument). Never
@@ -69,6 +70,9 @@ documented_envelopes! {
     CampaignKpisEnvelope => CampaignKpisDto;
     AdSetEnvelope => AdSetDto;
     AdEnvelope => AdDto;
+    SyncRunEnvelope => SyncRunDto;
+    SyncAcceptedEnvelope => SyncAcceptedDto;
+    ImportAcceptedEnvelope => ImportAcceptedDto;
 }
 
 documented_list_envelopes! {
@@ -79,6 +83,7 @@ documented_list_envelopes! {
     AdSetListEnvelope => AdSetDto;
     AdListEnvelope => AdDto;
     TopAdListEnvelope => TopAdDto;
+    SyncRunListEnvelope => SyncRunDto;
 }
 
 macro_rules! error_response {
@@ -128,7 +133,7 @@ error_response!(
 );
 error_response!(
     /// 409: conflicts with current state.
-    E409, "409", "Conflicts with the current state (e.g. `EMAIL_TAKEN`, `LAST_OWNER`, `AD_ACCOUNT_EXISTS`)"
+    E409, "409", "Conflicts with the current state (e.g. `EMAIL_TAKEN`, `LAST_OWNER`, `AD_ACCOUNT_EXISTS`, `NEEDS_REAUTH`)"
 );
 error_response!(
     /// 413: body above 256 KiB.
@@ -137,6 +142,10 @@ error_response!(
 error_response!(
     /// 422: well-formed but invalid; `details.fields` names each field.
     E422, "422", "Well-formed but invalid (`VALIDATION_FAILED`); `details.fields` maps each field to its problem"
+);
+error_response!(
+    /// 422: well-formed but invalid; `details.fields` names each field.
+    E422Import, "422", "The file was refused and nothing was written: `IMPORT_REJECTED` with `details.missing_columns` (required columns absent) or `details.rows: [{row, column, reason}]` (every bad row); `VALIDATION_FAILED` for a missing form field"
 );
 error_response!(
     /// 429: rate limited.
@@ -188,7 +197,7 @@ macro_rules! api_doc {
         #[openapi(
             info(
                 title = "AdScale API",
-                description = "Multi-tenant marketing backend: identity, ad accounts, campaigns, ad sets, ads and KPIs. \
+                description = "Multi-tenant marketing backend: identity, ad accounts, campaigns, ad sets, ads, KPIs and ingestion. \
                     Success: `{success, data, meta}`; errors: `{error, message, code, details}`.",
             ),
             paths($($($module::$handler),+),+),
@@ -202,6 +211,7 @@ macro_rules! api_doc {
                 (name = "campaigns", description = "Campaigns and their KPIs"),
                 (name = "ad-sets", description = "Ad sets"),
                 (name = "ads", description = "Ads and the best performers"),
+                (name = "ingestion", description = "Syncs from ad platforms, sync runs and CSV imports"),
                 (name = "platform", description = "Health, metrics and this document"),
             ),
         )]

@@ -13,6 +13,8 @@ use application::identity::{
     AddMember, AuthenticateAccessToken, AuthenticateApiKey, ChangeMemberRole, CreateApiKey, GetMe,
     ListApiKeys, ListMembers, Login, Logout, RefreshSession, Register, RemoveMember, RevokeApiKey,
 };
+use application::ingestion::import::ImportCsv;
+use application::ingestion::sync::{GetSyncRun, ListSyncRuns, RequestSync};
 use application::platform::HealthMonitor;
 use domain::platform::RateLimiter;
 
@@ -58,6 +60,13 @@ pub struct AdsApi {
     pub top_ads: TopAds,
 }
 
+pub struct IngestionApi {
+    pub request_sync: RequestSync,
+    pub list_sync_runs: ListSyncRuns,
+    pub get_sync_run: GetSyncRun,
+    pub import_csv: ImportCsv,
+}
+
 /// Requests per minute per client IP and per authenticated principal.
 #[derive(Debug, Clone, Copy)]
 pub struct RateLimitSettings {
@@ -68,6 +77,7 @@ pub struct RateLimitSettings {
 pub struct AppState {
     pub identity: IdentityApi,
     pub ads: AdsApi,
+    pub ingestion: IngestionApi,
     pub health: Arc<HealthMonitor>,
     pub rate_limiter: Arc<dyn RateLimiter>,
     pub rate_limit: RateLimitSettings,

@@ -5,5 +5,6 @@
 
 mod ads;
 mod identity;
+mod ingestion;
 mod platform;
 mod tenancy;

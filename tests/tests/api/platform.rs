@@ -167,7 +167,9 @@ async fn redis_down_degrades_without_failing_requests() {
 #[actix_web::test]
 async fn postgres_down_answers_503_and_health_says_so() {
     let pool = DbPool::postgres("postgres://postgres:postgres@127.0.0.1:1/adscale", 2).unwrap();
-    let adapters = Adapters::assemble(pool, None, "test:pgdown:").unwrap();
+    let adapters = Adapters::assemble(pool, None, "test:pgdown:")
+        .await
+        .unwrap();
     let s = settings(None);
     let state = web::Data::new(build_state(&adapters, &s).unwrap());
     state.health.refresh().await;

@@ -121,6 +121,9 @@ pub struct CreateAdAccountRequest {
     #[serde(default)]
     #[schema(required = true, example = "America/Sao_Paulo")]
     pub timezone: String,
+    /// The platform access token (write-only: stored encrypted, never returned).
+    #[schema(write_only, example = "EAAB...")]
+    pub access_token: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -130,6 +133,10 @@ pub struct UpdateAdAccountRequest {
     pub timezone: Option<String>,
     #[schema(value_type = Option<AdAccountStatusDto>)]
     pub status: Option<String>,
+    /// A new platform access token (write-only). Reactivates an account
+    /// marked `NEEDS_REAUTH` unless `status` says otherwise.
+    #[schema(write_only)]
+    pub access_token: Option<String>,
 }
 
 impl From<UpdateAdAccountRequest> for AdAccountPatchInput {
@@ -139,6 +146,7 @@ impl From<UpdateAdAccountRequest> for AdAccountPatchInput {
             currency: r.currency,
             timezone: r.timezone,
             status: r.status,
+            access_token: r.access_token,
         }
     }
 }

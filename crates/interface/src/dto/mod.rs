@@ -5,4 +5,5 @@
 pub mod ads;
 pub mod common;
 pub mod identity;
+pub mod ingestion;
 pub mod platform;

@@ -117,6 +117,7 @@ pub async fn create_ad_account(
                 external_id: b.external_id,
                 currency: b.currency,
                 timezone: b.timezone,
+                access_token: b.access_token,
             },
         )
         .await?;

@@ -9,6 +9,7 @@
 
 pub mod ads;
 pub mod identity;
+pub mod ingestion;
 pub mod platform;
 
 use actix_web::web;
@@ -43,6 +44,10 @@ macro_rules! route_table {
                 patch: ads::update_ad_account,
                 delete: ads::delete_ad_account,
             },
+            "/api/v1/ad-accounts/{id}/sync" => { post: ingestion::request_sync },
+            "/api/v1/sync-runs" => { get: ingestion::list_sync_runs },
+            "/api/v1/sync-runs/{id}" => { get: ingestion::get_sync_run },
+            "/api/v1/imports" => { post: ingestion::import_csv },
             "/api/v1/campaigns" => { get: ads::list_campaigns, post: ads::create_campaign },
             "/api/v1/campaigns/{id}" => {
                 get: ads::get_campaign,
