@@ -1003,9 +1003,14 @@ fn classify(status: StatusCode, bytes: &[u8], token: &str, throttle_wait: Durati
         .as_ref()
         .and_then(|b| b.get("error"))
         .filter(|e| e.is_object());
+    if error.is_none() && status.is_success() && body.is_some() {
+        // The common case, without copying the page.
+        if let Some(body) = body {
+            return Attempt::Done(body);
+        }
+    }
     match (error, body.as_ref()) {
         (Some(error), _) => classify_error(status, error, token, throttle_wait),
-        (None, Some(body)) if status.is_success() => Attempt::Done(body.clone()),
         (None, _) if status.is_server_error() => Attempt::Transient {
             what: format!("HTTP {}", status.as_u16()),
             breaker: true,
