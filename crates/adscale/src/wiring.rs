@@ -20,6 +20,7 @@ use application::identity::{
     ListApiKeys, ListMembers, Login, Logout, RefreshSession, Register, RemoveMember, RevokeApiKey,
     SessionIssuer,
 };
+use application::ingestion::account_kpis::GetAdAccountKpis;
 use application::ingestion::import::ImportCsv;
 use application::ingestion::sync::{
     GetSyncRun, IngestionPorts, ListSyncRuns, PurgeRawPayloads, RecoverSyncs, RequestSync, RunSync,
@@ -456,6 +457,7 @@ pub fn build(a: &Adapters, s: &Settings) -> anyhow::Result<Built> {
         top_ads: TopAds::new(db.clone(), cache.clone(), clock, s.cache_ttl_top_ads),
     };
     let ingestion_api = IngestionApi {
+        ad_account_kpis: GetAdAccountKpis::new(db.clone(), db.clone()),
         request_sync: RequestSync::new(ingestion.clone()),
         list_sync_runs: ListSyncRuns::new(db.clone()),
         get_sync_run: GetSyncRun::new(db.clone()),

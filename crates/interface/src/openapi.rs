@@ -23,7 +23,7 @@ use crate::dto::identity::{
     ApiKeyDto, CreatedApiKeyDto, MeResponse, MemberDto, MembershipDto, RegisterResponse,
     TokenResponse,
 };
-use crate::dto::ingestion::{ImportAcceptedDto, SyncAcceptedDto, SyncRunDto};
+use crate::dto::ingestion::{AdAccountKpisDto, ImportAcceptedDto, SyncAcceptedDto, SyncRunDto};
 use crate::envelope::{ListMeta, Meta};
 use crate::error::ErrorBody;
 use crate::routes::{ads, identity, ingestion, platform, route_table};
@@ -71,6 +71,7 @@ documented_envelopes! {
     AdSetEnvelope => AdSetDto;
     AdEnvelope => AdDto;
     SyncRunEnvelope => SyncRunDto;
+    AdAccountKpisEnvelope => AdAccountKpisDto;
     SyncAcceptedEnvelope => SyncAcceptedDto;
     ImportAcceptedEnvelope => ImportAcceptedDto;
 }

@@ -13,6 +13,7 @@ use application::identity::{
     AddMember, AuthenticateAccessToken, AuthenticateApiKey, ChangeMemberRole, CreateApiKey, GetMe,
     ListApiKeys, ListMembers, Login, Logout, RefreshSession, Register, RemoveMember, RevokeApiKey,
 };
+use application::ingestion::account_kpis::GetAdAccountKpis;
 use application::ingestion::import::ImportCsv;
 use application::ingestion::sync::{GetSyncRun, ListSyncRuns, RequestSync};
 use application::platform::HealthMonitor;
@@ -61,6 +62,7 @@ pub struct AdsApi {
 }
 
 pub struct IngestionApi {
+    pub ad_account_kpis: GetAdAccountKpis,
     pub request_sync: RequestSync,
     pub list_sync_runs: ListSyncRuns,
     pub get_sync_run: GetSyncRun,

@@ -595,6 +595,71 @@ async fn a_sync_job_pages_graph_into_silver_and_gold_and_a_rerun_changes_nothing
     assert_eq!(k["spend"], json!("30.75"));
     assert_eq!(k["conversions"], json!(8));
     assert_eq!(k["revenue"], json!("600.00"));
+    // The account's KPIs come from gold: totals of the range, a point per day or ISO week.
+    let g = call(
+        &app,
+        Method::GET,
+        &format!("/api/v1/ad-accounts/{account}/kpis?from=2026-10-01&to=2026-10-02"),
+        &cred,
+        None,
+    )
+    .await;
+    let g = g.data();
+    assert_eq!(
+        (
+            g["totals"]["spend"].as_str(),
+            g["totals"]["impressions"].as_i64()
+        ),
+        (Some("30.75"), Some(4000)),
+        "{g}"
+    );
+    assert_eq!(g["totals"]["cpa"], json!("3.84"), "30.75 / 8 = 3.84375");
+    let days: Vec<_> = g["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["date"].as_str().unwrap().to_owned(),
+                p["spend"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        days,
+        vec![
+            ("2026-10-01".to_owned(), "15.50".to_owned()),
+            ("2026-10-02".to_owned(), "15.25".to_owned())
+        ]
+    );
+    let w = call(
+        &app,
+        Method::GET,
+        &format!(
+            "/api/v1/ad-accounts/{account}/kpis?from=2026-10-01&to=2026-10-02&granularity=week"
+        ),
+        &cred,
+        None,
+    )
+    .await;
+    assert_eq!(
+        w.data()["series"][0]["date"],
+        json!("2026-09-28"),
+        "{}",
+        w.body
+    );
+    assert_eq!(w.data()["series"][0]["spend"], json!("30.75"));
+    call(
+        &app,
+        Method::GET,
+        &format!(
+            "/api/v1/ad-accounts/{account}/kpis?from=2026-10-01&to=2026-10-02&granularity=month"
+        ),
+        &cred,
+        None,
+    )
+    .await
+    .assert_error(422, "VALIDATION_FAILED");
     // Run the same sync again: nothing changes.
     let r = call(
         &app,

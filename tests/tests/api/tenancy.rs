@@ -83,6 +83,18 @@ async fn foreign_ids_are_not_found_on_every_route(t: TestApp) {
         ),
         (
             Method::GET,
+            format!("/api/v1/ad-accounts/{acc}/kpis?from=2024-01-01&to=2024-01-31"),
+            None,
+            "AD_ACCOUNT_NOT_FOUND",
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/ad-accounts/{acc}/sync"),
+            None,
+            "AD_ACCOUNT_NOT_FOUND",
+        ),
+        (
+            Method::GET,
             format!("/api/v1/campaigns/{camp}"),
             None,
             "CAMPAIGN_NOT_FOUND",

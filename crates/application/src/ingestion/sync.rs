@@ -57,6 +57,9 @@ impl Default for SyncSettings {
     }
 }
 
+/// How long a queued run may wait before a new request pushes its job again.
+const STALE_QUEUED: time::Duration = time::Duration::minutes(15);
+
 /// The ports a sync touches, shared by the ingestion use cases.
 pub struct IngestionPorts {
     pub accounts: Arc<dyn AdAccountRepository>,
@@ -82,13 +85,14 @@ impl IngestionPorts {
     }
 
     /// Queues a run for the account and pushes its job, unless the account
-    /// already has a run in flight (then that run is returned, nothing pushed).
+    /// already has a run in flight (then that run is returned, nothing
+    /// pushed). The flag says whether the run is new.
     async fn enqueue(
         &self,
         account: &AdAccount,
         kind: SyncKind,
         range: DateRange,
-    ) -> Result<SyncRun, AppError> {
+    ) -> Result<(SyncRun, bool), AppError> {
         let run = SyncRun {
             id: SyncRunId::generate(),
             tenant_id: account.tenant_id,
@@ -106,16 +110,22 @@ impl IngestionPorts {
             error: None,
         };
         let stored = self.runs.enqueue(&run).await?;
-        if stored.id == run.id {
+        let new = stored.id == run.id;
+        // A run still queued long after it was written may have lost its job
+        // (the queue was down at push time): push it again; duplicates are harmless.
+        let stale = !new
+            && stored.status == SyncStatus::Queued
+            && run.queued_at - stored.queued_at > STALE_QUEUED;
+        if new || stale {
             self.queue
                 .push(SyncJob {
-                    tenant_id: run.tenant_id,
-                    sync_run_id: run.id,
+                    tenant_id: stored.tenant_id,
+                    sync_run_id: stored.id,
                 })
                 .await
                 .map_err(|e| AppError::Unavailable(e.to_string()))?;
         }
-        Ok(stored)
+        Ok((stored, new))
     }
 
     /// Drops the tenant's cached campaign lists and rankings after new data.
@@ -184,7 +194,7 @@ impl RequestSync {
                 "the platform token expired or was revoked; set a new access_token first",
             ));
         }
-        p.enqueue(&account, SyncKind::Manual, range).await
+        Ok(p.enqueue(&account, SyncKind::Manual, range).await?.0)
     }
 }
 
@@ -219,8 +229,7 @@ impl ScheduleSyncs {
                 continue;
             };
             let range = p.recent(&account, days);
-            let run = p.enqueue(&account, kind, range).await?;
-            if run.kind == kind && run.status == SyncStatus::Queued && run.attempts == 0 {
+            if p.enqueue(&account, kind, range).await?.1 {
                 queued += 1;
             }
         }
@@ -552,5 +561,153 @@ impl GetSyncRun {
             .find(actor.tenant_id, id)
             .await?
             .ok_or(AppError::NotFound(Resource::SyncRun))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::ads::{AdPlatform, Currency, MockAdAccountRepository};
+    use domain::audit::MockAuditLogRepository;
+    use domain::identity::{Principal, Role};
+    use domain::ingestion::{
+        MockAdAccountConnections, MockAdsPlatform, MockIngestionStore, MockLocks, MockSecretBox,
+        MockSyncQueue, MockSyncRunRepository,
+    };
+    use domain::platform::{MockCache, MockClock};
+    use domain::{AdAccountId, UserId};
+    use time::macros::{date, datetime};
+
+    fn clock() -> Arc<MockClock> {
+        let mut c = MockClock::new();
+        c.expect_now().returning(|| datetime!(2026-11-23 12:00 UTC));
+        c.expect_today_in().returning(|_| date!(2026 - 11 - 23));
+        Arc::new(c)
+    }
+
+    fn account(t: TenantId) -> AdAccount {
+        AdAccount {
+            id: AdAccountId::generate(),
+            tenant_id: t,
+            platform: AdPlatform::Meta,
+            external_id: "123".to_owned(),
+            name: "Main".to_owned(),
+            currency: Currency::parse("BRL").unwrap(),
+            timezone: "America/Sao_Paulo".to_owned(),
+            status: AdAccountStatus::Active,
+            created_at: datetime!(2026-01-01 0:00 UTC),
+            updated_at: datetime!(2026-01-01 0:00 UTC),
+        }
+    }
+
+    /// Ports around `runs` and `queue`; everything else answers an active account with a token.
+    fn ports(
+        a: &AdAccount,
+        runs: MockSyncRunRepository,
+        queue: MockSyncQueue,
+    ) -> Arc<IngestionPorts> {
+        let mut accounts = MockAdAccountRepository::new();
+        let found = a.clone();
+        accounts
+            .expect_find()
+            .returning(move |_, _| Ok(Some(found.clone())));
+        let mut connections = MockAdAccountConnections::new();
+        connections
+            .expect_sealed_token()
+            .returning(|_, _| Ok(Some(vec![1])));
+        let mut audit = MockAuditLogRepository::new();
+        audit.expect_append().returning(|_| Ok(()));
+        Arc::new(IngestionPorts {
+            accounts: Arc::new(accounts),
+            connections: Arc::new(connections),
+            secrets: Arc::new(MockSecretBox::new()),
+            platform: Arc::new(MockAdsPlatform::new()),
+            store: Arc::new(MockIngestionStore::new()),
+            runs: Arc::new(runs),
+            queue: Arc::new(queue),
+            locks: Arc::new(MockLocks::new()),
+            cache: Arc::new(MockCache::new()),
+            clock: clock(),
+            audit: Auditor::new(Arc::new(audit), clock()),
+            settings: SyncSettings::default(),
+        })
+    }
+
+    fn admin(t: TenantId) -> Actor {
+        Actor {
+            tenant_id: t,
+            principal: Principal::User(UserId::generate()),
+            role: Role::Admin,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_new_request_queues_the_last_28_days_and_pushes_one_job() {
+        let t = TenantId::generate();
+        let a = account(t);
+        let mut runs = MockSyncRunRepository::new();
+        runs.expect_enqueue().times(1).returning(|r| Ok(r.clone()));
+        let mut queue = MockSyncQueue::new();
+        queue.expect_push().times(1).returning(|_| Ok(()));
+        let run = RequestSync::new(ports(&a, runs, queue))
+            .execute(&admin(t), a.id, None, None)
+            .await
+            .unwrap();
+        assert_eq!(run.kind, SyncKind::Manual);
+        assert_eq!(
+            (run.range.from(), run.range.to()),
+            (date!(2026 - 10 - 27), date!(2026 - 11 - 23))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_request_while_a_run_is_in_flight_answers_it_without_a_second_job() {
+        let t = TenantId::generate();
+        let a = account(t);
+        let mut runs = MockSyncRunRepository::new();
+        let in_flight = Arc::new(std::sync::Mutex::new(None::<SyncRun>));
+        let keep = in_flight.clone();
+        runs.expect_enqueue().returning(move |r| {
+            let mut slot = keep.lock().unwrap();
+            Ok(slot.get_or_insert_with(|| r.clone()).clone())
+        });
+        let mut queue = MockSyncQueue::new();
+        queue.expect_push().times(1).returning(|_| Ok(()));
+        let uc = RequestSync::new(ports(&a, runs, queue));
+        let first = uc.execute(&admin(t), a.id, None, None).await.unwrap();
+        let second = uc.execute(&admin(t), a.id, None, None).await.unwrap();
+        assert_eq!(first.id, second.id);
+    }
+
+    #[tokio::test]
+    async fn a_range_ending_after_the_accounts_today_is_refused_and_queues_nothing() {
+        let t = TenantId::generate();
+        let a = account(t);
+        let e = RequestSync::new(ports(
+            &a,
+            MockSyncRunRepository::new(),
+            MockSyncQueue::new(),
+        ))
+        .execute(&admin(t), a.id, Some("2026-11-20"), Some("2026-11-24"))
+        .await
+        .unwrap_err();
+        assert!(matches!(e, AppError::Validation(v) if v.fields.contains_key("to")));
+    }
+
+    #[tokio::test]
+    async fn analysts_cannot_request_a_sync() {
+        let t = TenantId::generate();
+        let a = account(t);
+        let mut actor = admin(t);
+        actor.role = Role::Analyst;
+        let e = RequestSync::new(ports(
+            &a,
+            MockSyncRunRepository::new(),
+            MockSyncQueue::new(),
+        ))
+        .execute(&actor, a.id, None, None)
+        .await
+        .unwrap_err();
+        assert_eq!(e, AppError::Forbidden);
     }
 }

@@ -1,11 +1,13 @@
 //! Ingestion DTOs: sync requests, sync runs and CSV imports.
 
-use domain::ingestion::{SyncKind, SyncRun, SyncStatus};
+use application::ingestion::account_kpis::AdAccountKpis;
+use domain::ingestion::{GoldPeriod, SyncKind, SyncRun, SyncStatus};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::ads::KpiDto;
 use super::common::{date, timestamp, timestamp_opt};
 
 /// Why a run exists.
@@ -167,4 +169,68 @@ pub struct SyncRunListQuery {
     /// 1–200 (default 50).
     pub limit: Option<String>,
     pub cursor: Option<String>,
+}
+
+/// One day (or ISO week, dated by its Monday) of an ad account's KPIs.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KpiPointDto {
+    #[serde(serialize_with = "date")]
+    #[schema(value_type = String, format = Date)]
+    pub date: Date,
+    #[serde(flatten)]
+    pub kpis: KpiDto,
+}
+
+/// An ad account's KPIs over a range (from gold): totals of exactly the
+/// range, and a daily or weekly series of the days that have data.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AdAccountKpisDto {
+    pub ad_account_id: Uuid,
+    #[serde(serialize_with = "date")]
+    #[schema(value_type = String, format = Date)]
+    pub from: Date,
+    #[serde(serialize_with = "date")]
+    #[schema(value_type = String, format = Date)]
+    pub to: Date,
+    /// `day` or `week`.
+    #[schema(example = "day")]
+    pub granularity: &'static str,
+    pub totals: KpiDto,
+    pub series: Vec<KpiPointDto>,
+}
+
+impl From<AdAccountKpis> for AdAccountKpisDto {
+    fn from(a: AdAccountKpis) -> Self {
+        Self {
+            ad_account_id: a.ad_account_id.into_uuid(),
+            from: a.range.from(),
+            to: a.range.to(),
+            granularity: match a.granularity {
+                GoldPeriod::Day => "day",
+                GoldPeriod::Week => "week",
+            },
+            totals: KpiDto::new(&a.totals, &a.kpis),
+            series: a
+                .series
+                .iter()
+                .map(|r| KpiPointDto {
+                    date: r.period_start,
+                    kpis: KpiDto::new(&r.totals, &r.kpis),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AccountKpiQuery {
+    /// First day, `YYYY-MM-DD`.
+    #[param(required = true, value_type = String, format = Date)]
+    pub from: Option<String>,
+    /// Last day (inclusive), `YYYY-MM-DD`.
+    #[param(required = true, value_type = String, format = Date)]
+    pub to: Option<String>,
+    /// `day` (default) or `week` (ISO weeks, from Monday).
+    pub granularity: Option<String>,
 }

@@ -11,14 +11,15 @@ use futures_util::StreamExt;
 use super::page_request;
 use crate::auth::Auth;
 use crate::dto::ingestion::{
-    ImportAcceptedDto, ImportForm, SyncAcceptedDto, SyncRequest, SyncRunDto, SyncRunListQuery,
+    AccountKpiQuery, AdAccountKpisDto, ImportAcceptedDto, ImportForm, SyncAcceptedDto, SyncRequest,
+    SyncRunDto, SyncRunListQuery,
 };
 use crate::envelope::{self as env};
 use crate::error::{ApiError, parse_uuid};
 #[allow(unused_imports)] // referenced by the `#[utoipa::path]` attributes only
 use crate::openapi::{
-    E400, E401, E403, E404, E409, E413, E422, E422Import, E429, E500, E503, ImportAcceptedEnvelope,
-    SyncAcceptedEnvelope, SyncRunEnvelope, SyncRunListEnvelope,
+    AdAccountKpisEnvelope, E400, E401, E403, E404, E409, E413, E422, E422Import, E429, E500, E503,
+    ImportAcceptedEnvelope, SyncAcceptedEnvelope, SyncRunEnvelope, SyncRunListEnvelope,
 };
 use crate::state::AppState;
 
@@ -109,6 +110,37 @@ pub async fn get_sync_run(
     let id = SyncRunId::from_uuid(parse_uuid("id", &path)?);
     let run = state.ingestion.get_sync_run.execute(&actor, id).await?;
     env::ok(state.version, SyncRunDto::from(run))
+}
+
+/// An ad account's KPIs over `from..=to` from gold, with a daily or weekly series.
+#[utoipa::path(
+    get, path = "/api/v1/ad-accounts/{id}/kpis", tag = "ad-accounts",
+    security(("bearer_auth" = []), ("api_key" = [])),
+    params(("id" = Uuid, Path, description = "Ad account id"), AccountKpiQuery),
+    responses(
+        (status = 200, description = "Totals and series", body = AdAccountKpisEnvelope),
+        E400, E401, E403, E404, E422, E429, E500, E503,
+    )
+)]
+pub async fn ad_account_kpis(
+    Auth(actor): Auth,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    q: web::Query<AccountKpiQuery>,
+) -> Reply {
+    let id = AdAccountId::from_uuid(parse_uuid("id", &path)?);
+    let k = state
+        .ingestion
+        .ad_account_kpis
+        .execute(
+            &actor,
+            id,
+            q.from.as_deref(),
+            q.to.as_deref(),
+            q.granularity.as_deref(),
+        )
+        .await?;
+    env::ok(state.version, AdAccountKpisDto::from(k))
 }
 
 /// Reads the form: `ad_account_id` (text) and `file` (at most 20 MiB).

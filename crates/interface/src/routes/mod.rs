@@ -44,6 +44,7 @@ macro_rules! route_table {
                 patch: ads::update_ad_account,
                 delete: ads::delete_ad_account,
             },
+            "/api/v1/ad-accounts/{id}/kpis" => { get: ingestion::ad_account_kpis },
             "/api/v1/ad-accounts/{id}/sync" => { post: ingestion::request_sync },
             "/api/v1/sync-runs" => { get: ingestion::list_sync_runs },
             "/api/v1/sync-runs/{id}" => { get: ingestion::get_sync_run },
