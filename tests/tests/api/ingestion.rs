@@ -49,6 +49,26 @@ where
     r.data()["id"].as_str().unwrap().to_owned()
 }
 
+/// `GET /sync-runs/{id}`.
+async fn sync_run<S, B>(app: &S, cred: &Cred, id: impl std::fmt::Display) -> adscale_tests::Reply
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    call(
+        app,
+        Method::GET,
+        &format!("/api/v1/sync-runs/{id}"),
+        cred,
+        None,
+    )
+    .await
+}
+
 fn rand_digits() -> u64 {
     u64::from(uuid::Uuid::new_v4().as_fields().0)
 }
@@ -543,14 +563,7 @@ async fn a_sync_job_pages_graph_into_silver_and_gold_and_a_rerun_changes_nothing
     let run = RunSync::new(t.ingestion.clone());
     assert_eq!(run.execute(job).await.unwrap(), JobOutcome::Done);
     let app = t.service().await;
-    let r = call(
-        &app,
-        Method::GET,
-        &format!("/api/v1/sync-runs/{}", job.sync_run_id),
-        &cred,
-        None,
-    )
-    .await;
+    let r = sync_run(&app, &cred, job.sync_run_id).await;
     let d = r.data();
     assert_eq!(d["status"], json!("succeeded"), "{d}");
     assert_eq!(
@@ -674,14 +687,7 @@ async fn a_sync_job_pages_graph_into_silver_and_gold_and_a_rerun_changes_nothing
         ..job
     };
     assert_eq!(run.execute(again).await.unwrap(), JobOutcome::Done);
-    let r = call(
-        &app,
-        Method::GET,
-        &format!("/api/v1/sync-runs/{}", again.sync_run_id),
-        &cred,
-        None,
-    )
-    .await;
+    let r = sync_run(&app, &cred, again.sync_run_id).await;
     assert_eq!(r.data()["rows_changed"], json!(0), "{}", r.body);
     // A duplicate delivery of a finished job does nothing.
     assert_eq!(run.execute(job).await.unwrap(), JobOutcome::Done);
@@ -696,28 +702,14 @@ async fn a_sync_killed_midway_converges_when_run_again(backend: Backend) {
     let first = run.execute(job).await.unwrap();
     assert!(matches!(first, JobOutcome::Retry(_)), "{first:?}");
     let app = t.service().await;
-    let r = call(
-        &app,
-        Method::GET,
-        &format!("/api/v1/sync-runs/{}", job.sync_run_id),
-        &cred,
-        None,
-    )
-    .await;
+    let r = sync_run(&app, &cred, job.sync_run_id).await;
     assert_eq!(r.data()["status"], json!("queued"), "{}", r.body);
     assert!(r.data()["error"].as_str().unwrap().contains("attempt 1"));
     // The platform recovers; the queue delivers the job again.
     server.reset().await;
     graph(&server, insights_page_2()).await;
     assert_eq!(run.execute(job).await.unwrap(), JobOutcome::Done);
-    let r = call(
-        &app,
-        Method::GET,
-        &format!("/api/v1/sync-runs/{}", job.sync_run_id),
-        &cred,
-        None,
-    )
-    .await;
+    let r = sync_run(&app, &cred, job.sync_run_id).await;
     let d = r.data();
     assert_eq!(
         (d["status"].as_str(), d["attempts"].as_i64()),
@@ -761,14 +753,7 @@ async fn an_expired_token_marks_the_account_needs_reauth(backend: Backend) {
     let run = RunSync::new(t.ingestion.clone());
     assert_eq!(run.execute(job).await.unwrap(), JobOutcome::Done);
     let app = t.service().await;
-    let r = call(
-        &app,
-        Method::GET,
-        &format!("/api/v1/sync-runs/{}", job.sync_run_id),
-        &cred,
-        None,
-    )
-    .await;
+    let r = sync_run(&app, &cred, job.sync_run_id).await;
     assert_eq!(r.data()["status"], json!("failed"));
     assert!(!r.body.to_string().contains(TOKEN));
     let a = call(

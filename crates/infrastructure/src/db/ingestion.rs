@@ -84,6 +84,67 @@ fn to_i64(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
+fn upserted(rows: usize, changed: usize) -> Upserted {
+    Upserted {
+        rows: to_i64(rows),
+        changed: to_i64(changed),
+    }
+}
+
+/// The `ON CONFLICT` tail of an entity upsert keyed by platform id: replace
+/// `set` when one of the compared columns changed.
+fn entity_conflict(table: &str, set: &[&str], not_null: &[&str], nullable: &[&str]) -> String {
+    format!(
+        " ON CONFLICT (tenant_id, ad_account_id, external_id) WHERE external_id IS NOT NULL \
+         DO UPDATE SET {} WHERE {}",
+        set_excluded(set),
+        changed(table, not_null, nullable)
+    )
+}
+
+/// In one transaction, one multi-row statement per [`CHUNK`] rows of `$rows`:
+/// `$sql` is the statement for the chunk, given `$values` (its `VALUES` list
+/// of `$cols` placeholders per row, numbered from `$first`); `$head` binds
+/// what precedes the rows (`$q` is the fresh query) and `$row` binds one row
+/// `$r` onto `$acc`. Evaluates to the rows the statements affected. Used in
+/// an `on_db!` arm, whose `placeholder` and `Backend` it picks up.
+macro_rules! chunked {
+    ($c:ident, $rows:expr, $cols:expr, $first:expr,
+     |$values:ident| $sql:expr,
+     |$q:ident| $head:expr,
+     |$acc:ident, $r:ident| $row:expr $(,)?) => {
+        $c.transaction(async |$c| {
+            let mut affected = 0usize;
+            for chunk in $rows.chunks(CHUNK) {
+                let mut n = $first;
+                let $values = values(chunk.len(), $cols, &mut n, placeholder);
+                let $q = diesel::sql_query($sql).into_boxed::<Backend>();
+                let mut q = $head;
+                for $r in chunk {
+                    let $acc = q;
+                    q = $row;
+                }
+                affected += q.execute($c).await?;
+            }
+            Ok::<_, DbError>(affected)
+        })
+        .await
+    };
+}
+
+/// Binds a day's counts and money (impressions … revenue, the column order
+/// of `insights_daily` and of the gold tables).
+macro_rules! bind_totals {
+    ($q:expr, $t:expr) => {
+        $q.bind::<BigInt, _>($t.impressions)
+            .bind::<BigInt, _>($t.clicks)
+            .bind::<BigInt, _>($t.link_clicks)
+            .bind::<MoneySql, _>(DbMoney($t.spend))
+            .bind::<BigInt, _>($t.conversions)
+            .bind::<MoneySql, _>(DbMoney($t.revenue))
+    };
+}
+
 // ------------------------------------------------------------------ sync runs
 
 #[derive(Debug, Queryable)]
@@ -555,51 +616,40 @@ impl IngestionStore for Db {
         rows: &[PlatformCampaign],
         at: OffsetDateTime,
     ) -> Result<Upserted, RepoError> {
-        let tail = format!(
-            " ON CONFLICT (tenant_id, ad_account_id, external_id) WHERE external_id IS NOT NULL \
-             DO UPDATE SET {} WHERE {}",
-            set_excluded(&CAMPAIGN_SET),
-            changed("campaigns", &["name", "status"], &CAMPAIGN_SET[2..5])
+        let tail = entity_conflict(
+            "campaigns",
+            &CAMPAIGN_SET,
+            &["name", "status"],
+            &CAMPAIGN_SET[2..5],
         );
         let changed = on_db!(&self.pool, |c| {
-            c.transaction(async |c| {
-                let mut changed = 0usize;
-                for chunk in rows.chunks(CHUNK) {
-                    let mut n = 1;
-                    let sql = format!(
-                        "INSERT INTO campaigns (id, tenant_id, ad_account_id, external_id, name, \
-                         status, objective, daily_budget, lifetime_budget, created_at, \
-                         updated_at) {}{tail}",
-                        values(chunk.len(), 11, &mut n, placeholder)
-                    );
-                    let mut q = diesel::sql_query(sql).into_boxed::<Backend>();
-                    for r in chunk {
-                        q = q
-                            .bind::<IdSql, _>(DbId(Uuid::now_v7()))
-                            .bind::<IdSql, _>(db_id(t))
-                            .bind::<IdSql, _>(db_id(account))
-                            .bind::<Text, _>(r.external_id.clone())
-                            .bind::<Text, _>(r.name.clone())
-                            .bind::<Text, _>(r.status.as_str())
-                            .bind::<Nullable<Text>, _>(r.objective.clone())
-                            .bind::<Nullable<MoneySql>, _>(r.daily_budget.map(DbMoney))
-                            .bind::<Nullable<MoneySql>, _>(r.lifetime_budget.map(DbMoney))
-                            .bind::<TsSql, _>(at)
-                            .bind::<TsSql, _>(at);
-                    }
-                    changed += q
-                        .execute(c)
-                        .await
-                        .map_err(|e| DbError::from(e).referencing("ad_account_id"))?;
-                }
-                Ok::<_, DbError>(changed)
-            })
-            .await
+            chunked!(
+                c,
+                rows,
+                11,
+                1,
+                |values| format!(
+                    "INSERT INTO campaigns (id, tenant_id, ad_account_id, external_id, name, \
+                     status, objective, daily_budget, lifetime_budget, created_at, \
+                     updated_at) {values}{tail}"
+                ),
+                |q| q,
+                |q, r| q
+                    .bind::<IdSql, _>(DbId(Uuid::now_v7()))
+                    .bind::<IdSql, _>(db_id(t))
+                    .bind::<IdSql, _>(db_id(account))
+                    .bind::<Text, _>(r.external_id.clone())
+                    .bind::<Text, _>(r.name.clone())
+                    .bind::<Text, _>(r.status.as_str())
+                    .bind::<Nullable<Text>, _>(r.objective.clone())
+                    .bind::<Nullable<MoneySql>, _>(r.daily_budget.map(DbMoney))
+                    .bind::<Nullable<MoneySql>, _>(r.lifetime_budget.map(DbMoney))
+                    .bind::<TsSql, _>(at)
+                    .bind::<TsSql, _>(at),
+            )
+            .map_err(|e| e.referencing("ad_account_id"))
         })?;
-        Ok(Upserted {
-            rows: to_i64(rows.len()),
-            changed: to_i64(changed),
-        })
+        Ok(upserted(rows.len(), changed))
     }
 
     async fn upsert_ad_sets(
@@ -609,62 +659,48 @@ impl IngestionStore for Db {
         rows: &[PlatformAdSet],
         at: OffsetDateTime,
     ) -> Result<Upserted, RepoError> {
-        let tail = format!(
-            " ON CONFLICT (tenant_id, ad_account_id, external_id) WHERE external_id IS NOT NULL \
-             DO UPDATE SET {} WHERE {}",
-            set_excluded(&AD_SET_SET),
-            changed(
-                "ad_sets",
-                &["campaign_id", "name", "status"],
-                &AD_SET_SET[3..6]
-            )
+        let tail = entity_conflict(
+            "ad_sets",
+            &AD_SET_SET,
+            &["campaign_id", "name", "status"],
+            &AD_SET_SET[3..6],
         );
         let changed = on_db!(&self.pool, |c| {
-            c.transaction(async |c| {
-                let mut changed = 0usize;
-                for chunk in rows.chunks(CHUNK) {
-                    let mut n = 3;
-                    let sql = format!(
-                        "WITH v (id, ext, campaign_ext, name, status, daily_budget, \
-                         lifetime_budget, optimization_goal, at) AS ({}) \
-                         INSERT INTO ad_sets (id, tenant_id, ad_account_id, campaign_id, \
-                         external_id, name, status, daily_budget, lifetime_budget, \
-                         optimization_goal, created_at, updated_at) \
-                         SELECT v.id, c.tenant_id, c.ad_account_id, c.id, v.ext, v.name, \
-                         v.status, v.daily_budget, v.lifetime_budget, v.optimization_goal, \
-                         v.at, v.at FROM v JOIN campaigns c ON c.tenant_id = {} \
-                         AND c.ad_account_id = {} AND c.external_id = v.campaign_ext \
-                         WHERE true{tail}",
-                        values(chunk.len(), 9, &mut n, placeholder),
-                        placeholder(1),
-                        placeholder(2)
-                    );
-                    let mut q = diesel::sql_query(sql)
-                        .into_boxed::<Backend>()
-                        .bind::<IdSql, _>(db_id(t))
-                        .bind::<IdSql, _>(db_id(account));
-                    for r in chunk {
-                        q = q
-                            .bind::<IdSql, _>(DbId(Uuid::now_v7()))
-                            .bind::<Text, _>(r.external_id.clone())
-                            .bind::<Text, _>(r.campaign_external_id.clone())
-                            .bind::<Text, _>(r.name.clone())
-                            .bind::<Text, _>(r.status.as_str())
-                            .bind::<Nullable<MoneySql>, _>(r.daily_budget.map(DbMoney))
-                            .bind::<Nullable<MoneySql>, _>(r.lifetime_budget.map(DbMoney))
-                            .bind::<Nullable<Text>, _>(r.optimization_goal.clone())
-                            .bind::<TsSql, _>(at);
-                    }
-                    changed += q.execute(c).await?;
-                }
-                Ok::<_, DbError>(changed)
-            })
-            .await
+            chunked!(
+                c,
+                rows,
+                9,
+                3,
+                |values| format!(
+                    "WITH v (id, ext, campaign_ext, name, status, daily_budget, \
+                     lifetime_budget, optimization_goal, at) AS ({values}) \
+                     INSERT INTO ad_sets (id, tenant_id, ad_account_id, campaign_id, \
+                     external_id, name, status, daily_budget, lifetime_budget, \
+                     optimization_goal, created_at, updated_at) \
+                     SELECT v.id, c.tenant_id, c.ad_account_id, c.id, v.ext, v.name, \
+                     v.status, v.daily_budget, v.lifetime_budget, v.optimization_goal, \
+                     v.at, v.at FROM v JOIN campaigns c ON c.tenant_id = {} \
+                     AND c.ad_account_id = {} AND c.external_id = v.campaign_ext \
+                     WHERE true{tail}",
+                    placeholder(1),
+                    placeholder(2)
+                ),
+                |q| q
+                    .bind::<IdSql, _>(db_id(t))
+                    .bind::<IdSql, _>(db_id(account)),
+                |q, r| q
+                    .bind::<IdSql, _>(DbId(Uuid::now_v7()))
+                    .bind::<Text, _>(r.external_id.clone())
+                    .bind::<Text, _>(r.campaign_external_id.clone())
+                    .bind::<Text, _>(r.name.clone())
+                    .bind::<Text, _>(r.status.as_str())
+                    .bind::<Nullable<MoneySql>, _>(r.daily_budget.map(DbMoney))
+                    .bind::<Nullable<MoneySql>, _>(r.lifetime_budget.map(DbMoney))
+                    .bind::<Nullable<Text>, _>(r.optimization_goal.clone())
+                    .bind::<TsSql, _>(at),
+            )
         })?;
-        Ok(Upserted {
-            rows: to_i64(rows.len()),
-            changed: to_i64(changed),
-        })
+        Ok(upserted(rows.len(), changed))
     }
 
     async fn upsert_ads(
@@ -674,55 +710,40 @@ impl IngestionStore for Db {
         rows: &[PlatformAd],
         at: OffsetDateTime,
     ) -> Result<Upserted, RepoError> {
-        let tail = format!(
-            " ON CONFLICT (tenant_id, ad_account_id, external_id) WHERE external_id IS NOT NULL \
-             DO UPDATE SET {} WHERE {}",
-            set_excluded(&AD_SET),
-            changed("ads", &AD_SET[..6], &[])
-        );
+        let tail = entity_conflict("ads", &AD_SET, &AD_SET[..6], &[]);
         let changed = on_db!(&self.pool, |c| {
-            c.transaction(async |c| {
-                let mut changed = 0usize;
-                for chunk in rows.chunks(CHUNK) {
-                    let mut n = 3;
-                    let sql = format!(
-                        "WITH v (id, ext, adset_ext, name, status, targeting, creative, at) \
-                         AS ({}) \
-                         INSERT INTO ads (id, tenant_id, ad_account_id, campaign_id, ad_set_id, \
-                         external_id, name, status, targeting, creative, created_at, updated_at) \
-                         SELECT v.id, s.tenant_id, s.ad_account_id, s.campaign_id, s.id, v.ext, \
-                         v.name, v.status, v.targeting, v.creative, v.at, v.at \
-                         FROM v JOIN ad_sets s ON s.tenant_id = {} AND s.ad_account_id = {} \
-                         AND s.external_id = v.adset_ext WHERE true{tail}",
-                        values(chunk.len(), 8, &mut n, placeholder),
-                        placeholder(1),
-                        placeholder(2)
-                    );
-                    let mut q = diesel::sql_query(sql)
-                        .into_boxed::<Backend>()
-                        .bind::<IdSql, _>(db_id(t))
-                        .bind::<IdSql, _>(db_id(account));
-                    for r in chunk {
-                        q = q
-                            .bind::<IdSql, _>(DbId(Uuid::now_v7()))
-                            .bind::<Text, _>(r.external_id.clone())
-                            .bind::<Text, _>(r.adset_external_id.clone())
-                            .bind::<Text, _>(r.name.clone())
-                            .bind::<Text, _>(r.status.as_str())
-                            .bind::<JsonSql, _>(DbJson(r.targeting.clone()))
-                            .bind::<JsonSql, _>(DbJson(r.creative.clone()))
-                            .bind::<TsSql, _>(at);
-                    }
-                    changed += q.execute(c).await?;
-                }
-                Ok::<_, DbError>(changed)
-            })
-            .await
+            chunked!(
+                c,
+                rows,
+                8,
+                3,
+                |values| format!(
+                    "WITH v (id, ext, adset_ext, name, status, targeting, creative, at) \
+                     AS ({values}) \
+                     INSERT INTO ads (id, tenant_id, ad_account_id, campaign_id, ad_set_id, \
+                     external_id, name, status, targeting, creative, created_at, updated_at) \
+                     SELECT v.id, s.tenant_id, s.ad_account_id, s.campaign_id, s.id, v.ext, \
+                     v.name, v.status, v.targeting, v.creative, v.at, v.at \
+                     FROM v JOIN ad_sets s ON s.tenant_id = {} AND s.ad_account_id = {} \
+                     AND s.external_id = v.adset_ext WHERE true{tail}",
+                    placeholder(1),
+                    placeholder(2)
+                ),
+                |q| q
+                    .bind::<IdSql, _>(db_id(t))
+                    .bind::<IdSql, _>(db_id(account)),
+                |q, r| q
+                    .bind::<IdSql, _>(DbId(Uuid::now_v7()))
+                    .bind::<Text, _>(r.external_id.clone())
+                    .bind::<Text, _>(r.adset_external_id.clone())
+                    .bind::<Text, _>(r.name.clone())
+                    .bind::<Text, _>(r.status.as_str())
+                    .bind::<JsonSql, _>(DbJson(r.targeting.clone()))
+                    .bind::<JsonSql, _>(DbJson(r.creative.clone()))
+                    .bind::<TsSql, _>(at),
+            )
         })?;
-        Ok(Upserted {
-            rows: to_i64(rows.len()),
-            changed: to_i64(changed),
-        })
+        Ok(upserted(rows.len(), changed))
     }
 
     async fn upsert_ad_insights(
@@ -789,39 +810,22 @@ impl IngestionStore for Db {
                 .await
             },
             sqlite: |c| {
-                c.transaction(async |c| {
-                    let mut changed = 0usize;
-                    for chunk in rows.chunks(CHUNK) {
-                        let mut n = 4;
-                        let sql = statement(&values(chunk.len(), 9, &mut n, placeholder), placeholder);
-                        let mut q = diesel::sql_query(sql)
-                            .into_boxed::<Backend>()
-                            .bind::<IdSql, _>(db_id(t))
-                            .bind::<IdSql, _>(db_id(account))
-                            .bind::<TsSql, _>(at);
-                        for r in chunk {
-                            q = q
-                                .bind::<Text, _>(r.ad_external_id.clone())
-                                .bind::<Date, _>(r.date)
-                                .bind::<BigInt, _>(r.totals.impressions)
-                                .bind::<BigInt, _>(r.totals.clicks)
-                                .bind::<BigInt, _>(r.totals.link_clicks)
-                                .bind::<MoneySql, _>(DbMoney(r.totals.spend))
-                                .bind::<BigInt, _>(r.totals.conversions)
-                                .bind::<MoneySql, _>(DbMoney(r.totals.revenue))
-                                .bind::<JsonSql, _>(DbJson(r.actions.clone()));
-                        }
-                        changed += q.execute(c).await?;
-                    }
-                    Ok::<_, DbError>(changed)
-                })
-                .await
+                chunked!(c, rows, 9, 4,
+                    |values| statement(&values, placeholder),
+                    |q| q
+                        .bind::<IdSql, _>(db_id(t))
+                        .bind::<IdSql, _>(db_id(account))
+                        .bind::<TsSql, _>(at),
+                    |q, r| bind_totals!(
+                        q.bind::<Text, _>(r.ad_external_id.clone())
+                            .bind::<Date, _>(r.date),
+                        r.totals
+                    )
+                    .bind::<JsonSql, _>(DbJson(r.actions.clone())),
+                )
             },
         )?;
-        Ok(Upserted {
-            rows: to_i64(rows.len()),
-            changed: to_i64(changed),
-        })
+        Ok(upserted(rows.len(), changed))
     }
 
     async fn upsert_campaign_insights(
@@ -833,48 +837,34 @@ impl IngestionStore for Db {
     ) -> Result<Upserted, RepoError> {
         let tail = insight_conflict();
         let changed = on_db!(&self.pool, |c| {
-            c.transaction(async |c| {
-                let mut changed = 0usize;
-                for chunk in rows.chunks(CHUNK) {
-                    let mut n = 4;
-                    let sql = format!(
-                        "WITH v (ext, d, impressions, clicks, link_clicks, spend, conversions, \
-                         revenue) AS ({}) {INSIGHT_INSERT}\
-                         SELECT c.tenant_id, c.ad_account_id, 'campaign', c.id, c.id, v.d, \
-                         v.impressions, v.clicks, v.link_clicks, v.spend, v.conversions, \
-                         v.revenue, '[]', {} FROM v JOIN campaigns c ON c.tenant_id = {} \
-                         AND c.ad_account_id = {} AND c.external_id = v.ext WHERE true{tail}",
-                        values(chunk.len(), 8, &mut n, placeholder),
-                        placeholder(3),
-                        placeholder(1),
-                        placeholder(2)
-                    );
-                    let mut q = diesel::sql_query(sql)
-                        .into_boxed::<Backend>()
-                        .bind::<IdSql, _>(db_id(t))
-                        .bind::<IdSql, _>(db_id(account))
-                        .bind::<TsSql, _>(at);
-                    for r in chunk {
-                        q = q
-                            .bind::<Text, _>(r.campaign_external_id.clone())
-                            .bind::<Date, _>(r.date)
-                            .bind::<BigInt, _>(r.totals.impressions)
-                            .bind::<BigInt, _>(r.totals.clicks)
-                            .bind::<BigInt, _>(r.totals.link_clicks)
-                            .bind::<MoneySql, _>(DbMoney(r.totals.spend))
-                            .bind::<BigInt, _>(r.totals.conversions)
-                            .bind::<MoneySql, _>(DbMoney(r.totals.revenue));
-                    }
-                    changed += q.execute(c).await?;
-                }
-                Ok::<_, DbError>(changed)
-            })
-            .await
+            chunked!(
+                c,
+                rows,
+                8,
+                4,
+                |values| format!(
+                    "WITH v (ext, d, impressions, clicks, link_clicks, spend, conversions, \
+                     revenue) AS ({values}) {INSIGHT_INSERT}\
+                     SELECT c.tenant_id, c.ad_account_id, 'campaign', c.id, c.id, v.d, \
+                     v.impressions, v.clicks, v.link_clicks, v.spend, v.conversions, \
+                     v.revenue, '[]', {} FROM v JOIN campaigns c ON c.tenant_id = {} \
+                     AND c.ad_account_id = {} AND c.external_id = v.ext WHERE true{tail}",
+                    placeholder(3),
+                    placeholder(1),
+                    placeholder(2)
+                ),
+                |q| q
+                    .bind::<IdSql, _>(db_id(t))
+                    .bind::<IdSql, _>(db_id(account))
+                    .bind::<TsSql, _>(at),
+                |q, r| bind_totals!(
+                    q.bind::<Text, _>(r.campaign_external_id.clone())
+                        .bind::<Date, _>(r.date),
+                    r.totals
+                ),
+            )
         })?;
-        Ok(Upserted {
-            rows: to_i64(rows.len()),
-            changed: to_i64(changed),
-        })
+        Ok(upserted(rows.len(), changed))
     }
 
     async fn roll_up_campaigns(
@@ -1037,42 +1027,29 @@ impl IngestionStore for Db {
                 .await
             },
             sqlite: |c| {
-                c.transaction(async |c| {
-                    let mut changed = 0usize;
-                    for chunk in rows.chunks(CHUNK) {
-                        let mut n = 1;
-                        let sql = format!("{columns}{}{tail}", values(chunk.len(), 18, &mut n, placeholder));
-                        let mut q = diesel::sql_query(sql).into_boxed::<Backend>();
-                        for r in chunk {
-                            let (level, entity, campaign) = entity(r);
-                            q = q
-                                .bind::<IdSql, _>(db_id(t))
+                chunked!(c, rows, 18, 1,
+                    |values| format!("{columns}{values}{tail}"),
+                    |q| q,
+                    |q, r| {
+                        let (level, entity, campaign) = entity(r);
+                        bind_totals!(
+                            q.bind::<IdSql, _>(db_id(t))
                                 .bind::<IdSql, _>(db_id(account))
                                 .bind::<Text, _>(level)
                                 .bind::<IdSql, _>(entity)
                                 .bind::<Nullable<IdSql>, _>(campaign)
-                                .bind::<Date, _>(r.period_start)
-                                .bind::<BigInt, _>(r.totals.impressions)
-                                .bind::<BigInt, _>(r.totals.clicks)
-                                .bind::<BigInt, _>(r.totals.link_clicks)
-                                .bind::<MoneySql, _>(DbMoney(r.totals.spend))
-                                .bind::<BigInt, _>(r.totals.conversions)
-                                .bind::<MoneySql, _>(DbMoney(r.totals.revenue))
-                                .bind::<Nullable<MoneySql>, _>(r.kpis.ctr.map(DbRatio))
-                                .bind::<Nullable<MoneySql>, _>(r.kpis.cpc.map(DbMoney))
-                                .bind::<Nullable<MoneySql>, _>(r.kpis.cpm.map(DbMoney))
-                                .bind::<Nullable<MoneySql>, _>(r.kpis.cpa.map(DbMoney))
-                                .bind::<Nullable<MoneySql>, _>(r.kpis.roas.map(DbRatio))
-                                .bind::<TsSql, _>(at);
-                        }
-                        changed += q
-                            .execute(c)
-                            .await
-                            .map_err(|e| DbError::from(e).referencing("campaign_id"))?;
-                    }
-                    Ok::<_, DbError>(changed)
-                })
-                .await
+                                .bind::<Date, _>(r.period_start),
+                            r.totals
+                        )
+                        .bind::<Nullable<MoneySql>, _>(r.kpis.ctr.map(DbRatio))
+                        .bind::<Nullable<MoneySql>, _>(r.kpis.cpc.map(DbMoney))
+                        .bind::<Nullable<MoneySql>, _>(r.kpis.cpm.map(DbMoney))
+                        .bind::<Nullable<MoneySql>, _>(r.kpis.cpa.map(DbMoney))
+                        .bind::<Nullable<MoneySql>, _>(r.kpis.roas.map(DbRatio))
+                        .bind::<TsSql, _>(at)
+                    },
+                )
+                .map_err(|e| e.referencing("campaign_id"))
             },
         )?;
         Ok(u64::try_from(changed).unwrap_or(u64::MAX))
