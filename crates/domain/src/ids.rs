@@ -79,6 +79,14 @@ id!(
     /// One sync of an ad account (API fetch or file import).
     SyncRunId
 );
+id!(
+    /// An automation rule; its id stays the same across versions.
+    RuleId
+);
+id!(
+    /// One suggestion a rule made for one entity and window.
+    SuggestionId
+);
 
 /// An id on the ad platform (Meta ids are numeric strings such as `"120210000000000001"`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -4,6 +4,7 @@
 
 pub mod actions;
 pub mod ads;
+pub mod analysis;
 pub mod audit;
 pub mod error;
 pub mod identity;
@@ -12,6 +13,7 @@ pub mod ingestion;
 pub mod kpi;
 pub mod page;
 pub mod platform;
+pub mod rules;
 
 pub use error::RepoError;
 pub use ids::*;
