@@ -11,6 +11,7 @@ pub mod identity;
 pub mod ids;
 pub mod ingestion;
 pub mod kpi;
+pub mod notify;
 pub mod page;
 pub mod platform;
 pub mod rules;

@@ -11,6 +11,7 @@ pub mod db;
 pub mod jobs;
 pub mod locks;
 pub mod meta;
+pub mod notify;
 pub mod rate_limit;
 pub mod redis_pool;
 pub mod secret_box;

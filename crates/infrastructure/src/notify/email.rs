@@ -1,0 +1,150 @@
+//! E-mail over SMTP: [`EmailNotifier`] sends one plain-text message per
+//! alert with `lettre` (tokio, rustls).
+//!
+//! Subject `[AdScale] <title>`; body = the alert body and a footer with
+//! kind, severity and alert id; `Message-ID: <alert.<id>@<sender domain>>`,
+//! the same on every retry, so a repeated mail is recognisably the same
+//! message. SMTP 4xx replies, timeouts and connection failures are
+//! retryable; 5xx replies (an unknown mailbox refused at `RCPT`) and
+//! recipients that are not addresses are permanent. The SMTP URL may hold
+//! credentials: it never reaches an error or a log line.
+
+use std::fmt;
+use std::time::Duration;
+
+use domain::notify::{Alert, DeliveryError};
+use lettre::message::Mailbox;
+use lettre::message::header::ContentType;
+use lettre::transport::smtp::Error as SmtpError;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+/// The SMTP settings cannot make a transport. Never shows the URL (it may
+/// carry a password).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EmailConfigError {
+    #[error(
+        "the SMTP URL is not valid: expected smtp://host:port, smtp://host:587?tls=required or smtps://user:password@host"
+    )]
+    SmtpUrl,
+    #[error("TLS for the SMTP server cannot be set up")]
+    Tls,
+    #[error("the sender is not a valid e-mail address")]
+    From,
+}
+
+/// Sends alerts by e-mail through one SMTP server.
+#[derive(Clone)]
+pub struct EmailNotifier {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+    /// The right-hand side of `Message-ID`s: the sender's domain.
+    id_domain: String,
+}
+
+impl fmt::Debug for EmailNotifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmailNotifier")
+            .field("from", &self.from.to_string())
+            .finish_non_exhaustive()
+    }
+}
+
+impl EmailNotifier {
+    /// From an SMTP URL as `lettre` reads it — `smtp://host:25` (plain),
+    /// `smtp://host:587?tls=required` (STARTTLS), `smtps://user:pass@host`
+    /// (implicit TLS, port 465) — and a sender (`alerts@example.com` or
+    /// `AdScale <alerts@example.com>`). `timeout` bounds each SMTP command.
+    ///
+    /// # Errors
+    /// The URL or the sender cannot be used.
+    pub fn new(smtp_url: &str, from: &str, timeout: Duration) -> Result<Self, EmailConfigError> {
+        let from: Mailbox = from.trim().parse().map_err(|_| EmailConfigError::From)?;
+        let builder =
+            AsyncSmtpTransport::<Tokio1Executor>::from_url(smtp_url.trim()).map_err(|e| {
+                if e.is_tls() {
+                    EmailConfigError::Tls
+                } else {
+                    EmailConfigError::SmtpUrl
+                }
+            })?;
+        Ok(Self {
+            transport: builder.timeout(Some(timeout)).build(),
+            id_domain: from.email.domain().to_owned(),
+            from,
+        })
+    }
+
+    /// Mails `alert` to every address in `to` (one message, all recipients).
+    ///
+    /// # Errors
+    /// Permanent for no or invalid recipients and SMTP 5xx replies;
+    /// retryable for SMTP 4xx replies, timeouts and connection failures.
+    pub async fn send(&self, to: &[String], alert: &Alert) -> Result<(), DeliveryError> {
+        let message = self.message(to, alert)?;
+        self.transport
+            .send(message)
+            .await
+            .map(|_| ())
+            .map_err(|e| smtp_error(&e))
+    }
+
+    /// The message for `alert`, addressed to `to`.
+    ///
+    /// # Errors
+    /// Permanent for no or invalid recipients.
+    pub fn message(&self, to: &[String], alert: &Alert) -> Result<Message, DeliveryError> {
+        if to.is_empty() {
+            return Err(DeliveryError::Permanent(
+                "the e-mail channel has no recipients".to_owned(),
+            ));
+        }
+        let mut builder = Message::builder()
+            .from(self.from.clone())
+            .subject(format!("[AdScale] {}", alert.title.trim()))
+            .message_id(Some(format!("<alert.{}@{}>", alert.id, self.id_domain)))
+            .header(ContentType::TEXT_PLAIN);
+        for (i, address) in to.iter().enumerate() {
+            let mailbox: Mailbox = address.trim().parse().map_err(|_| {
+                DeliveryError::Permanent(format!(
+                    "recipient {} of {} is not a valid e-mail address",
+                    i + 1,
+                    to.len()
+                ))
+            })?;
+            builder = builder.to(mailbox);
+        }
+        builder
+            .body(text(alert))
+            .map_err(|_| DeliveryError::Permanent("the e-mail could not be built".to_owned()))
+    }
+}
+
+/// The plain-text body: the alert body, then a signature-style footer.
+#[must_use]
+pub fn text(alert: &Alert) -> String {
+    format!(
+        "{}\n\n-- \nAdScale alert\nKind: {}\nSeverity: {}\nAlert ID: {}\n",
+        alert.body.trim_end(),
+        alert.kind.as_str(),
+        alert.severity.as_str(),
+        alert.id
+    )
+}
+
+/// Classifies an SMTP failure. Server replies are quoted (they name the
+/// refused mailbox, never our credentials); other errors are summarised.
+fn smtp_error(e: &SmtpError) -> DeliveryError {
+    if e.is_permanent() {
+        DeliveryError::Permanent(format!("the mail server refused the message: {e}"))
+    } else if e.is_transient() {
+        DeliveryError::Retryable(format!("the mail server deferred the message: {e}"))
+    } else if e.is_timeout() {
+        DeliveryError::Retryable("the mail server did not answer in time".to_owned())
+    } else if e.is_tls() {
+        DeliveryError::Retryable("TLS with the mail server failed".to_owned())
+    } else if e.is_client() {
+        DeliveryError::Permanent("the mail server and AdScale do not agree on SMTP".to_owned())
+    } else {
+        DeliveryError::Retryable("could not talk to the mail server".to_owned())
+    }
+}
