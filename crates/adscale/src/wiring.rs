@@ -27,6 +27,7 @@ use application::ingestion::sync::{
     ScheduleSyncs,
 };
 use application::platform::HealthMonitor;
+use application::rules::{CreateRule, DeleteRule, GetRule, ListRules, UpdateRule};
 use domain::identity::{AccessTokens, ApiKeyRepository, PasswordHasher, Secrets};
 use domain::ingestion::{AdsPlatform, Locks, SecretBox, SyncQueue};
 use domain::platform::{Cache, Clock, Probe, RateLimiter};
@@ -41,7 +42,7 @@ use infrastructure::meta::client::{MetaGraphClient, TokioSleeper};
 use infrastructure::meta::throttle::{MemoryThrottleStore, RedisThrottleStore, ThrottleStore};
 use infrastructure::rate_limit::{MemoryRateLimiter, RedisRateLimiter};
 use infrastructure::redis_pool::{RedisBreaker, RedisProbe, redis_client, redis_pool};
-use interface::{AdsApi, AppState, IdentityApi, IngestionApi, RateLimitSettings};
+use interface::{AdsApi, AppState, IdentityApi, IngestionApi, RateLimitSettings, RulesApi};
 
 use application::ingestion::sync::SyncSettings;
 use infrastructure::jobs::JobsConfig;
@@ -411,6 +412,13 @@ pub fn build(a: &Adapters, s: &Settings) -> anyhow::Result<Built> {
         list_api_keys: ListApiKeys::new(api_keys.clone()),
         revoke_api_key: RevokeApiKey::new(api_keys, clock.clone(), audit.clone()),
     };
+    let rules = RulesApi {
+        create_rule: CreateRule::new(db.clone(), clock.clone(), audit.clone()),
+        get_rule: GetRule::new(db.clone()),
+        list_rules: ListRules::new(db.clone()),
+        update_rule: UpdateRule::new(db.clone(), clock.clone(), audit.clone()),
+        delete_rule: DeleteRule::new(db.clone(), clock.clone(), audit.clone()),
+    };
     let ads = AdsApi {
         create_ad_account: CreateAdAccount::new(
             db.clone(),
@@ -467,6 +475,7 @@ pub fn build(a: &Adapters, s: &Settings) -> anyhow::Result<Built> {
         identity,
         ads,
         ingestion: ingestion_api,
+        rules,
         health: Arc::new(HealthMonitor::new(a.probes.clone())),
         rate_limiter: a.rate_limiter.clone(),
         rate_limit: s.rate_limit,

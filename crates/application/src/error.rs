@@ -16,6 +16,7 @@ pub enum Resource {
     AdSet,
     Ad,
     SyncRun,
+    Rule,
 }
 
 impl Resource {
@@ -31,6 +32,7 @@ impl Resource {
             Resource::AdSet => "AD_SET_NOT_FOUND",
             Resource::Ad => "AD_NOT_FOUND",
             Resource::SyncRun => "SYNC_RUN_NOT_FOUND",
+            Resource::Rule => "RULE_NOT_FOUND",
         }
     }
     #[must_use]
@@ -45,6 +47,7 @@ impl Resource {
             Resource::AdSet => "ad set",
             Resource::Ad => "ad",
             Resource::SyncRun => "sync run",
+            Resource::Rule => "rule",
         }
     }
 }

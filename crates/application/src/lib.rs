@@ -8,5 +8,6 @@ pub mod error;
 pub mod identity;
 pub mod ingestion;
 pub mod platform;
+pub mod rules;
 
 pub use error::{AppError, Resource};

@@ -293,7 +293,8 @@ pub struct AccessClaims {
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait OrganizationRepository: Send + Sync {
-    /// Creates the organization, its owner user and the owner membership, all or nothing.
+    /// Creates the organization, its owner user, the owner membership and the
+    /// seed rule ([`crate::rules::RuleSpec::seed`]), all or nothing.
     ///
     /// # Errors
     /// `Conflict("email")` when the e-mail is taken.

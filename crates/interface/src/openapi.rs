@@ -24,9 +24,10 @@ use crate::dto::identity::{
     TokenResponse,
 };
 use crate::dto::ingestion::{AdAccountKpisDto, ImportAcceptedDto, SyncAcceptedDto, SyncRunDto};
+use crate::dto::rules::RuleDto;
 use crate::envelope::{ListMeta, Meta};
 use crate::error::ErrorBody;
-use crate::routes::{ads, identity, ingestion, platform, route_table};
+use crate::routes::{ads, identity, ingestion, platform, route_table, rules};
 
 /// Success envelopes as documented: one named schema per DTO whose `data`
 /// refers to the DTO (utoipa would inline a generic argument). Never
@@ -74,6 +75,7 @@ documented_envelopes! {
     AdAccountKpisEnvelope => AdAccountKpisDto;
     SyncAcceptedEnvelope => SyncAcceptedDto;
     ImportAcceptedEnvelope => ImportAcceptedDto;
+    RuleEnvelope => RuleDto;
 }
 
 documented_list_envelopes! {
@@ -85,6 +87,7 @@ documented_list_envelopes! {
     AdListEnvelope => AdDto;
     TopAdListEnvelope => TopAdDto;
     SyncRunListEnvelope => SyncRunDto;
+    RuleListEnvelope => RuleDto;
 }
 
 macro_rules! error_response {
@@ -198,7 +201,7 @@ macro_rules! api_doc {
         #[openapi(
             info(
                 title = "AdScale API",
-                description = "Multi-tenant marketing backend: identity, ad accounts, campaigns, ad sets, ads, KPIs and ingestion. \
+                description = "Multi-tenant marketing backend: identity, ad accounts, campaigns, ad sets, ads, KPIs, ingestion and automation rules. \
                     Success: `{success, data, meta}`; errors: `{error, message, code, details}`.",
             ),
             paths($($($module::$handler),+),+),
@@ -213,6 +216,7 @@ macro_rules! api_doc {
                 (name = "ad-sets", description = "Ad sets"),
                 (name = "ads", description = "Ads and the best performers"),
                 (name = "ingestion", description = "Syncs from ad platforms, sync runs and CSV imports"),
+                (name = "rules", description = "Automation rules: what to watch, and what to suggest or apply"),
                 (name = "platform", description = "Health, metrics and this document"),
             ),
         )]

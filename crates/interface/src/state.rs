@@ -17,6 +17,7 @@ use application::ingestion::account_kpis::GetAdAccountKpis;
 use application::ingestion::import::ImportCsv;
 use application::ingestion::sync::{GetSyncRun, ListSyncRuns, RequestSync};
 use application::platform::HealthMonitor;
+use application::rules::{CreateRule, DeleteRule, GetRule, ListRules, UpdateRule};
 use domain::platform::RateLimiter;
 
 pub struct IdentityApi {
@@ -69,6 +70,14 @@ pub struct IngestionApi {
     pub import_csv: ImportCsv,
 }
 
+pub struct RulesApi {
+    pub create_rule: CreateRule,
+    pub get_rule: GetRule,
+    pub list_rules: ListRules,
+    pub update_rule: UpdateRule,
+    pub delete_rule: DeleteRule,
+}
+
 /// Requests per minute per client IP and per authenticated principal.
 #[derive(Debug, Clone, Copy)]
 pub struct RateLimitSettings {
@@ -80,6 +89,7 @@ pub struct AppState {
     pub identity: IdentityApi,
     pub ads: AdsApi,
     pub ingestion: IngestionApi,
+    pub rules: RulesApi,
     pub health: Arc<HealthMonitor>,
     pub rate_limiter: Arc<dyn RateLimiter>,
     pub rate_limit: RateLimitSettings,

@@ -7,4 +7,5 @@ mod ads;
 mod identity;
 mod ingestion;
 mod platform;
+mod rules;
 mod tenancy;

@@ -60,6 +60,13 @@ async fn foreign_ids_are_not_found_on_every_route(t: TestApp) {
     )
     .await;
     let key = key.data()["id"].as_str().unwrap().to_owned();
+    let rules = call(&app, Method::GET, "/api/v1/rules", &a.cred(), None).await;
+    let rule = rules.data()[0]["id"].as_str().unwrap().to_owned();
+    let rule_put = Some(json!({
+        "version": 1, "name": "hijacked", "level": "ad",
+        "conditions": {"any": [{"metric": "ctr", "op": "lt", "value": "1"}]},
+        "window_days": 1, "action": {"type": "PAUSE"},
+    }));
 
     let patch_name = Some(json!({"name": "hijacked"}));
     let matrix: Vec<(Method, String, Option<Value>, &str)> = vec![
@@ -171,6 +178,24 @@ async fn foreign_ids_are_not_found_on_every_route(t: TestApp) {
             None,
             "API_KEY_NOT_FOUND",
         ),
+        (
+            Method::GET,
+            format!("/api/v1/rules/{rule}"),
+            None,
+            "RULE_NOT_FOUND",
+        ),
+        (
+            Method::PUT,
+            format!("/api/v1/rules/{rule}"),
+            rule_put,
+            "RULE_NOT_FOUND",
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v1/rules/{rule}"),
+            None,
+            "RULE_NOT_FOUND",
+        ),
     ];
     for (method, path, body, code) in matrix {
         let r = call(&app, method.clone(), &path, &b.cred(), body).await;
@@ -225,6 +250,10 @@ async fn foreign_ids_are_not_found_on_every_route(t: TestApp) {
             r.body
         );
     }
+    let b_rules = call(&app, Method::GET, "/api/v1/rules", &b.cred(), None).await;
+    let b_rules = b_rules.data().as_array().unwrap();
+    assert_eq!(b_rules.len(), 1, "only B's own seed rule");
+    assert_ne!(b_rules[0]["id"], json!(rule));
     let members = call(&app, Method::GET, "/api/v1/members", &b.cred(), None).await;
     assert_eq!(
         members.data().as_array().unwrap().len(),
@@ -265,6 +294,18 @@ async fn foreign_ids_are_not_found_on_every_route(t: TestApp) {
         .await
         .data()["name"],
         json!("Main")
+    );
+    let a_rule = call(
+        &app,
+        Method::GET,
+        &format!("/api/v1/rules/{rule}"),
+        &a.cred(),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (&a_rule.data()["version"], &a_rule.data()["name"]),
+        (&json!(1), &json!("Low CTR or high CPA"))
     );
     assert_eq!(
         call(&app, Method::GET, "/api/v1/members", &a.cred(), None)

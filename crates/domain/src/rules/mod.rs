@@ -6,8 +6,9 @@
 //! ([`RuleSpec::validate`]), whether it fires for one entity's totals
 //! ([`evaluate`]), what it proposes ([`propose`]), what it would have done in
 //! the past ([`backtest`]) and the life of a suggestion ([`SuggestionStatus`]).
-//! Never does I/O, never reads a clock, never changes a campaign: ports,
-//! persistence and applying a proposal live elsewhere.
+//! Never does I/O, never reads a clock, never changes a campaign: the
+//! storage port is [`RuleRepository`]; adapters and applying a proposal
+//! live elsewhere.
 //!
 //! Live evaluation and backtests share one path, so a backtest shows exactly
 //! what the live evaluator, run once a day, would have decided:
@@ -16,6 +17,7 @@
 mod backtest;
 mod eval;
 mod proposal;
+pub mod repo;
 mod spec;
 mod suggestion;
 
@@ -27,6 +29,7 @@ pub use eval::{
     window_totals,
 };
 pub use proposal::{MIN_DAILY_BUDGET, Proposal, ProposalError, propose};
+pub use repo::*;
 pub use spec::{
     Conditions, Filter, Guards, MAX_FILTERS, MAX_NAME_CHARS, MAX_WINDOW_DAYS, Op, Rule, RuleAction,
     RuleLevel, RuleMetric, RuleMode, RuleSpec, SEED_MIN_IMPRESSIONS, Schedule,

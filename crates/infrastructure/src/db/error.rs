@@ -32,6 +32,9 @@ pub enum DbError {
     /// A stored value does not decode into the domain (e.g. an unknown role).
     #[error("unexpected stored value: {0}")]
     Corrupt(String),
+    /// A domain value could not be encoded for storage (e.g. as JSON).
+    #[error("cannot encode for storage: {0}")]
+    Encode(String),
 }
 
 impl DbError {
@@ -79,9 +82,10 @@ impl From<DbError> for RepoError {
             DbError::Query { source, reference } => from_query(&source, reference),
             DbError::Connect(c) => RepoError::Unavailable(c.to_string()),
             DbError::Pool(m) => RepoError::Unavailable(m),
-            e @ (DbError::Config(_) | DbError::Migration(_) | DbError::Corrupt(_)) => {
-                RepoError::Other(e.to_string())
-            }
+            e @ (DbError::Config(_)
+            | DbError::Migration(_)
+            | DbError::Corrupt(_)
+            | DbError::Encode(_)) => RepoError::Other(e.to_string()),
         }
     }
 }

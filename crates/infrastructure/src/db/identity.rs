@@ -1,5 +1,6 @@
-//! Identity ports on [`Db`]: organizations with their first owner, users,
-//! memberships, refresh tokens and API keys.
+//! Identity ports on [`Db`]: organizations with their first owner (and the
+//! seed rule every organization starts with), users, memberships, refresh
+//! tokens and API keys.
 
 use async_trait::async_trait;
 use diesel::prelude::*;
@@ -17,6 +18,7 @@ use super::error::DbError;
 use super::rows::{
     ApiKeyRow, MemberRow, MembershipRow, OrganizationRow, RefreshTokenRow, UserRow, convert,
 };
+use super::rules::{insert_rule, seed_rule};
 use super::types::{DbId, db_id};
 
 #[async_trait]
@@ -51,6 +53,7 @@ impl OrganizationRepository for Db {
                     ))
                     .execute(c)
                     .await?;
+                insert_rule!(c, &seed_rule(org.id, org.created_at))?;
                 Ok::<_, DbError>(())
             })
             .await

@@ -54,6 +54,7 @@ pub mod metrics;
 pub mod pg;
 mod probe;
 mod rows;
+pub mod rules;
 pub mod sqlite;
 #[cfg(feature = "test-support")]
 pub mod testing;

@@ -256,6 +256,32 @@ pub mod schema {
         }
     }
 
+    diesel::table! {
+        rules (tenant_id, id) {
+            tenant_id -> Uuid,
+            id -> Uuid,
+            version -> Integer,
+            name -> Text,
+            level -> Text,
+            spec -> Json,
+            enabled -> Bool,
+            mode -> Text,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+            deleted_at -> Nullable<Timestamptz>,
+        }
+    }
+
+    diesel::table! {
+        rule_versions (tenant_id, rule_id, version) {
+            tenant_id -> Uuid,
+            rule_id -> Uuid,
+            version -> Integer,
+            spec -> Json,
+            created_at -> Timestamptz,
+        }
+    }
+
     diesel::allow_tables_to_appear_in_same_query!(
         organizations,
         users,
@@ -271,5 +297,7 @@ pub mod schema {
         sync_runs,
         kpi_daily,
         kpi_weekly,
+        rules,
+        rule_versions,
     );
 }

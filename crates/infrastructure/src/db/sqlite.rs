@@ -257,6 +257,32 @@ pub mod schema {
         }
     }
 
+    diesel::table! {
+        rules (tenant_id, id) {
+            tenant_id -> Text,
+            id -> Text,
+            version -> Integer,
+            name -> Text,
+            level -> Text,
+            spec -> Text,
+            enabled -> Bool,
+            mode -> Text,
+            created_at -> TimestamptzSqlite,
+            updated_at -> TimestamptzSqlite,
+            deleted_at -> Nullable<TimestamptzSqlite>,
+        }
+    }
+
+    diesel::table! {
+        rule_versions (tenant_id, rule_id, version) {
+            tenant_id -> Text,
+            rule_id -> Text,
+            version -> Integer,
+            spec -> Text,
+            created_at -> TimestamptzSqlite,
+        }
+    }
+
     diesel::allow_tables_to_appear_in_same_query!(
         organizations,
         users,
@@ -272,5 +298,7 @@ pub mod schema {
         sync_runs,
         kpi_daily,
         kpi_weekly,
+        rules,
+        rule_versions,
     );
 }

@@ -14,9 +14,13 @@
 
 use std::time::Duration;
 
+use diesel::migration::MigrationSource;
+use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+use diesel_async::pooled_connection::deadpool::Object;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
 
-use super::{Db, DbPool};
+use super::{Db, DbPool, PG_MIGRATIONS, SQLITE_MIGRATIONS};
 
 /// Where PostgreSQL tests run unless `TEST_DATABASE_URL` says otherwise.
 pub const DEFAULT_TEST_DATABASE_URL: &str =
@@ -45,6 +49,86 @@ impl TestDb {
     /// # Panics
     /// When the server is unreachable or the schema cannot be set up.
     pub async fn postgres() -> TestDb {
+        let db = Self::postgres_empty().await;
+        db.migrate().await;
+        db
+    }
+
+    /// A fresh PostgreSQL schema migrated up to, not including, the first
+    /// migration whose name is not below `version` (`"2024-06-01-000006"`),
+    /// to test what that migration does to existing rows; [`TestDb::migrate`]
+    /// applies the rest.
+    ///
+    /// # Panics
+    /// When the server is unreachable or the schema cannot be set up.
+    pub async fn postgres_before(version: &str) -> TestDb {
+        let db = Self::postgres_empty().await;
+        db.migrate_before(version).await;
+        db
+    }
+
+    /// A fresh, migrated SQLite file in a temporary directory.
+    ///
+    /// # Panics
+    /// When the temporary directory or the database cannot be set up.
+    pub async fn sqlite() -> TestDb {
+        let db = Self::sqlite_empty();
+        db.migrate().await;
+        db
+    }
+
+    /// [`TestDb::postgres_before`] on SQLite.
+    ///
+    /// # Panics
+    /// When the temporary directory or the database cannot be set up.
+    pub async fn sqlite_before(version: &str) -> TestDb {
+        let db = Self::sqlite_empty();
+        db.migrate_before(version).await;
+        db
+    }
+
+    /// Applies every pending migration; how many ran.
+    ///
+    /// # Panics
+    /// When a migration fails.
+    pub async fn migrate(&self) -> usize {
+        self.pool
+            .run_migrations()
+            .await
+            .unwrap_or_else(|e| panic!("cannot migrate the test database: {e}"))
+    }
+
+    /// Applies the pending migrations named below `version`, in order.
+    async fn migrate_before(&self, version: &str) {
+        let version = version.to_owned();
+        let result = match &self.pool {
+            DbPool::Postgres(pool) => {
+                let conn = Object::take(
+                    pool.get()
+                        .await
+                        .unwrap_or_else(|e| panic!("cannot connect to the test database: {e}")),
+                );
+                tokio::task::spawn_blocking(move || {
+                    let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::from(conn);
+                    run_before(&mut conn, PG_MIGRATIONS, &version)
+                })
+                .await
+                .unwrap_or_else(|e| Err(e.to_string()))
+            }
+            DbPool::Sqlite(pool) => {
+                let mut conn = pool
+                    .get()
+                    .await
+                    .unwrap_or_else(|e| panic!("cannot open the test SQLite file: {e}"));
+                conn.spawn_blocking(move |c| Ok(run_before(c, SQLITE_MIGRATIONS, &version)))
+                    .await
+                    .unwrap_or_else(|e| Err(e.to_string()))
+            }
+        };
+        result.unwrap_or_else(|e| panic!("cannot migrate the test database: {e}"));
+    }
+
+    async fn postgres_empty() -> TestDb {
         let admin_url = std::env::var("TEST_DATABASE_URL")
             .ok()
             .filter(|u| !u.is_empty())
@@ -60,28 +144,16 @@ impl TestDb {
             .unwrap_or_else(|e| panic!("cannot build the test pool: {e}"));
         let cleanup = Cleanup::Postgres { admin_url, schema };
         // From here on, Drop removes the schema even if migrations fail.
-        let db = TestDb { pool, cleanup };
-        db.pool
-            .run_migrations()
-            .await
-            .unwrap_or_else(|e| panic!("cannot migrate the test schema: {e}"));
-        db
+        TestDb { pool, cleanup }
     }
 
-    /// A fresh, migrated SQLite file in a temporary directory.
-    ///
-    /// # Panics
-    /// When the temporary directory or the database cannot be set up.
-    pub async fn sqlite() -> TestDb {
+    fn sqlite_empty() -> TestDb {
         let dir = tempfile::Builder::new()
             .prefix("adscale-test-")
             .tempdir()
             .unwrap_or_else(|e| panic!("cannot create a temporary directory: {e}"));
         let pool = DbPool::sqlite(&dir.path().join("adscale.db"))
             .unwrap_or_else(|e| panic!("cannot open the test SQLite file: {e}"));
-        pool.run_migrations()
-            .await
-            .unwrap_or_else(|e| panic!("cannot migrate the test SQLite file: {e}"));
         TestDb {
             pool,
             cleanup: Cleanup::Sqlite(dir),
@@ -131,6 +203,23 @@ impl Drop for TestDb {
         });
         let _ = finished.recv_timeout(Duration::from_secs(10));
     }
+}
+
+/// Runs, in order, the pending migrations of `source` named below `version`.
+fn run_before<DB, C>(conn: &mut C, source: EmbeddedMigrations, version: &str) -> Result<(), String>
+where
+    DB: diesel::backend::Backend,
+    C: MigrationHarness<DB>,
+    EmbeddedMigrations: MigrationSource<DB>,
+{
+    let pending = conn.pending_migrations(source).map_err(|e| e.to_string())?;
+    for m in pending
+        .iter()
+        .filter(|m| m.name().to_string().as_str() < version)
+    {
+        conn.run_migration(m.as_ref()).map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 async fn connect(url: &str) -> AsyncPgConnection {

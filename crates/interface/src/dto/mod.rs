@@ -7,3 +7,4 @@ pub mod common;
 pub mod identity;
 pub mod ingestion;
 pub mod platform;
+pub mod rules;

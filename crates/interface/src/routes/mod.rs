@@ -11,6 +11,7 @@ pub mod ads;
 pub mod identity;
 pub mod ingestion;
 pub mod platform;
+pub mod rules;
 
 use actix_web::web;
 use domain::page::PageRequest;
@@ -68,6 +69,13 @@ macro_rules! route_table {
                 get: ads::get_ad,
                 patch: ads::update_ad,
                 delete: ads::delete_ad,
+            },
+
+            "/api/v1/rules" => { get: rules::list_rules, post: rules::create_rule },
+            "/api/v1/rules/{id}" => {
+                get: rules::get_rule,
+                put: rules::update_rule,
+                delete: rules::delete_rule,
             },
         }
     };
