@@ -7,7 +7,7 @@ use diesel::deserialize::{self, FromSql, FromSqlRow};
 use diesel::expression::AsExpression;
 use diesel::pg::{Pg, PgValue};
 use diesel::serialize::{self, IsNull, Output, ToSql};
-use diesel::sql_types::{BigInt, Jsonb, Numeric, Text, Uuid as PgUuid};
+use diesel::sql_types::{BigInt, Json, Jsonb, Numeric, Text, Uuid as PgUuid};
 use diesel::sqlite::Sqlite;
 use rust_decimal::{Decimal, RoundingStrategy};
 use uuid::Uuid;
@@ -168,8 +168,21 @@ pub struct MoneyOutOfRange;
 /// A JSON document: `jsonb` on PostgreSQL, `TEXT` on SQLite.
 #[derive(Debug, Clone, PartialEq, Eq, AsExpression, FromSqlRow)]
 #[diesel(sql_type = Jsonb)]
+#[diesel(sql_type = Json)]
 #[diesel(sql_type = Text)]
 pub struct DbJson(pub serde_json::Value);
+
+impl ToSql<Json, Pg> for DbJson {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        <serde_json::Value as ToSql<Json, Pg>>::to_sql(&self.0, out)
+    }
+}
+
+impl FromSql<Json, Pg> for DbJson {
+    fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
+        <serde_json::Value as FromSql<Json, Pg>>::from_sql(value).map(Self)
+    }
+}
 
 impl ToSql<Jsonb, Pg> for DbJson {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
