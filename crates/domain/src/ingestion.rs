@@ -91,7 +91,9 @@ pub struct RawPage {
     pub endpoint: String,
     /// The request parameters, without the access token.
     pub params: serde_json::Value,
-    pub body: serde_json::Value,
+    /// The page's JSON text as received, with the access token taken out of
+    /// it (not re-encoded: bronze is what the platform sent).
+    pub body: String,
     pub fetched_at: OffsetDateTime,
 }
 
@@ -146,8 +148,9 @@ pub struct PlatformInsight {
     pub adset_external_id: String,
     pub ad_external_id: String,
     pub totals: KpiTotals,
-    /// The `actions` list as received.
-    pub actions: serde_json::Value,
+    /// The `actions` list as received: its JSON text (`[]` when absent),
+    /// kept as sent rather than parsed and re-encoded.
+    pub actions: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -111,7 +111,7 @@ fn plan(level: ExportLevel, rows: Vec<ImportedRow>) -> Plan {
             adset_external_id: ad_set,
             ad_external_id: ad,
             totals: r.totals,
-            actions: json!([]),
+            actions: "[]".to_owned(),
         });
     }
     p

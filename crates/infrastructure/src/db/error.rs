@@ -17,6 +17,10 @@ pub enum DbError {
         source: diesel::result::Error,
         reference: Option<&'static str>,
     },
+    /// A row names a parent (`ad_account_id`, `campaign_id`) that does not
+    /// exist, found by a check the schema does not make itself.
+    #[error("missing {0}")]
+    MissingParent(&'static str),
     /// No connection could be opened.
     #[error("cannot connect: {0}")]
     Connect(#[from] ConnectionError),
@@ -82,6 +86,7 @@ impl From<DbError> for RepoError {
             DbError::Query { source, reference } => from_query(&source, reference),
             DbError::Connect(c) => RepoError::Unavailable(c.to_string()),
             DbError::Pool(m) => RepoError::Unavailable(m),
+            DbError::MissingParent(field) => RepoError::MissingReference(field.to_owned()),
             e @ (DbError::Config(_)
             | DbError::Migration(_)
             | DbError::Corrupt(_)

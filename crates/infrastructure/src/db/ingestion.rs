@@ -9,6 +9,8 @@
 //! statement (`JOIN` on the account's `external_id`), so a page never needs a
 //! lookup round trip and rows of unknown parents are skipped.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Binary, Date, Nullable, Text};
@@ -64,13 +66,17 @@ fn values(rows: usize, cols: usize, next: &mut usize, ph: fn(usize) -> String) -
 /// `t.c <> excluded.c OR …` over NOT NULL columns and `IS DISTINCT FROM`
 /// over nullable ones: whether an upsert changes the stored row.
 fn changed(table: &str, not_null: &[&str], nullable: &[&str]) -> String {
-    let a = not_null
+    differs(table, "excluded", not_null, nullable)
+}
+
+/// `a.c <> b.c OR …` (and `IS DISTINCT FROM` over nullable columns): whether
+/// row `b` holds other values than row `a`.
+fn differs(a: &str, b: &str, not_null: &[&str], nullable: &[&str]) -> String {
+    let x = not_null.iter().map(|c| format!("{a}.{c} <> {b}.{c}"));
+    let y = nullable
         .iter()
-        .map(|c| format!("{table}.{c} <> excluded.{c}"));
-    let b = nullable
-        .iter()
-        .map(|c| format!("{table}.{c} IS DISTINCT FROM excluded.{c}"));
-    a.chain(b).collect::<Vec<_>>().join(" OR ")
+        .map(|c| format!("{a}.{c} IS DISTINCT FROM {b}.{c}"));
+    x.chain(y).collect::<Vec<_>>().join(" OR ")
 }
 
 fn set_excluded(cols: &[&str]) -> String {
@@ -552,13 +558,16 @@ const GOLD_VALUES: [&str; 11] = [
 ];
 
 /// The `ON CONFLICT` tail of an insights upsert: replace the values when one changed.
+/// `actions` is `json` on PostgreSQL, which has no equality: it compares as
+/// the text it was written as (always serialised the same way).
 fn insight_conflict() -> String {
     format!(
-        " ON CONFLICT (tenant_id, level, entity_id, date) DO UPDATE SET {} WHERE {}",
+        " ON CONFLICT (tenant_id, level, entity_id, date) DO UPDATE SET {} WHERE {} \
+         OR CAST(insights_daily.actions AS text) <> CAST(excluded.actions AS text)",
         set_excluded(&INSIGHT_VALUES),
         changed(
             "insights_daily",
-            &INSIGHT_VALUES[..INSIGHT_VALUES.len() - 1],
+            &INSIGHT_VALUES[..INSIGHT_VALUES.len() - 2],
             &[]
         )
     )
@@ -579,7 +588,6 @@ impl IngestionStore for Db {
         page: &RawPage,
     ) -> Result<(), RepoError> {
         let params = page.params.to_string();
-        let body = page.body.to_string();
         on_db!(&self.pool, |c| {
             let sql = format!(
                 "INSERT INTO raw_payloads (id, tenant_id, ad_account_id, sync_run_id, endpoint, \
@@ -600,7 +608,7 @@ impl IngestionStore for Db {
                 .bind::<IdSql, _>(db_id(run))
                 .bind::<Text, _>(&page.endpoint)
                 .bind::<Text, _>(&params)
-                .bind::<Text, _>(&body)
+                .bind::<Text, _>(&page.body)
                 .bind::<TsSql, _>(page.fetched_at)
                 .execute(c)
                 .await
@@ -753,32 +761,39 @@ impl IngestionStore for Db {
         rows: &[PlatformInsight],
         at: OffsetDateTime,
     ) -> Result<Upserted, RepoError> {
-        // `v` holds the rows; parents resolve by platform id in the same statement.
-        let statement = |source: &str, ph: fn(usize) -> String| {
-            format!(
-                "WITH v (ext, d, impressions, clicks, link_clicks, spend, conversions, \
-                 revenue, actions) AS ({source}) {INSIGHT_INSERT}\
-                 SELECT a.tenant_id, a.ad_account_id, 'ad', a.id, a.campaign_id, v.d, \
-                 v.impressions, v.clicks, v.link_clicks, v.spend, v.conversions, \
-                 v.revenue, v.actions, {} FROM v JOIN ads a ON a.tenant_id = {} \
-                 AND a.ad_account_id = {} AND a.external_id = v.ext WHERE true{}",
-                ph(3),
-                ph(1),
-                ph(2),
-                insight_conflict()
-            )
-        };
+        // Rows equal to the stored ones are left out before the insert: an
+        // `ON CONFLICT … WHERE` that declines an update still locks and logs
+        // the row, which was the whole cost of a re-run. `actions` arrives as
+        // JSON text; PostgreSQL's `json` column takes it by an explicit cast
+        // and compares as text, SQLite's TEXT as is.
+        let differ = differs("i", "v", &INSIGHT_VALUES[..INSIGHT_VALUES.len() - 2], &[]);
         let changed = on_db!(&self.pool,
             pg: |c| {
-                // One array per column: a statement of 12 binds however many rows,
-                // which PostgreSQL parses and plans in a fraction of the time a
-                // 4,500-placeholder VALUES list takes (the hot path of a sync).
-                let sql = statement(
-                    "SELECT * FROM unnest(CAST($4 AS text[]), CAST($5 AS date[]), \
-                     CAST($6 AS int8[]), CAST($7 AS int8[]), CAST($8 AS int8[]), \
-                     CAST($9 AS numeric[]), CAST($10 AS int8[]), CAST($11 AS numeric[]), \
-                     CAST($12 AS jsonb[]))",
-                    placeholder,
+                // The ads are looked up first (one index probe per distinct
+                // ad), so the upsert is a plain array of rows probing the
+                // primary key: a join to `ads` inside it let the planner,
+                // misled about `unnest`'s row count, scan every ad of the
+                // account once per row.
+                let ext: Vec<&str> = {
+                    let mut e: Vec<&str> = rows.iter().map(|r| r.ad_external_id.as_str()).collect();
+                    e.sort_unstable();
+                    e.dedup();
+                    e
+                };
+                let sql = format!(
+                    "{INSIGHT_INSERT}SELECT $1, $2, 'ad', v.entity_id, v.campaign_id, v.d, \
+                     v.impressions, v.clicks, v.link_clicks, v.spend, v.conversions, v.revenue, \
+                     CAST(v.actions AS json), $3 FROM unnest(CAST($4 AS uuid[]), \
+                     CAST($5 AS uuid[]), CAST($6 AS date[]), CAST($7 AS int8[]), \
+                     CAST($8 AS int8[]), CAST($9 AS int8[]), CAST($10 AS numeric[]), \
+                     CAST($11 AS int8[]), CAST($12 AS numeric[]), CAST($13 AS text[])) \
+                     AS v (entity_id, campaign_id, d, impressions, clicks, link_clicks, spend, \
+                     conversions, revenue, actions) \
+                     LEFT JOIN insights_daily i ON i.tenant_id = $1 AND i.level = 'ad' \
+                     AND i.entity_id = v.entity_id AND i.date = v.d \
+                     WHERE i.entity_id IS NULL OR {differ} \
+                     OR CAST(i.actions AS text) <> v.actions{}",
+                    insight_conflict()
                 );
                 c.transaction(async |c| {
                     // Durable by the run's final (synchronous) commit, which
@@ -787,21 +802,46 @@ impl IngestionStore for Db {
                     diesel::sql_query("SET LOCAL synchronous_commit TO OFF")
                         .execute(c)
                         .await?;
+                    // The account cannot be deleted under this write: its
+                    // fact rows have no per-row foreign key (migration 5),
+                    // so this one lock stands in for theirs.
+                    diesel::sql_query(
+                        "SELECT 1 FROM ad_accounts WHERE tenant_id = $1 AND id = $2 FOR KEY SHARE",
+                    )
+                    .bind::<IdSql, _>(db_id(t))
+                    .bind::<IdSql, _>(db_id(account))
+                    .execute(c)
+                    .await?;
+                    let ads: HashMap<String, (DbId, DbId)> = ads::table
+                        .filter(ads::tenant_id.eq(db_id(t)))
+                        .filter(ads::ad_account_id.eq(db_id(account)))
+                        .filter(ads::external_id.eq_any(&ext))
+                        .select((ads::external_id.assume_not_null(), (ads::id, ads::campaign_id)))
+                        .load::<(String, (DbId, DbId))>(c)
+                        .await?
+                        .into_iter()
+                        .collect();
+                    // Rows of ads not (yet) in silver are skipped, as the join did.
+                    let known: Vec<(&PlatformInsight, DbId, DbId)> = rows
+                        .iter()
+                        .filter_map(|r| ads.get(&r.ad_external_id).map(|&(ad, c)| (r, ad, c)))
+                        .collect();
                     let mut changed = 0usize;
-                    for chunk in rows.chunks(PG_ARRAY_CHUNK) {
+                    for chunk in known.chunks(PG_ARRAY_CHUNK) {
                         changed += diesel::sql_query(sql.as_str())
                             .bind::<IdSql, _>(db_id(t))
                             .bind::<IdSql, _>(db_id(account))
                             .bind::<TsSql, _>(at)
-                            .bind::<Array<Text>, _>(chunk.iter().map(|r| r.ad_external_id.as_str()).collect::<Vec<_>>())
-                            .bind::<Array<Date>, _>(chunk.iter().map(|r| r.date).collect::<Vec<_>>())
-                            .bind::<Array<BigInt>, _>(chunk.iter().map(|r| r.totals.impressions).collect::<Vec<_>>())
-                            .bind::<Array<BigInt>, _>(chunk.iter().map(|r| r.totals.clicks).collect::<Vec<_>>())
-                            .bind::<Array<BigInt>, _>(chunk.iter().map(|r| r.totals.link_clicks).collect::<Vec<_>>())
-                            .bind::<Array<MoneySql>, _>(chunk.iter().map(|r| DbMoney(r.totals.spend)).collect::<Vec<_>>())
-                            .bind::<Array<BigInt>, _>(chunk.iter().map(|r| r.totals.conversions).collect::<Vec<_>>())
-                            .bind::<Array<MoneySql>, _>(chunk.iter().map(|r| DbMoney(r.totals.revenue)).collect::<Vec<_>>())
-                            .bind::<Array<JsonSql>, _>(chunk.iter().map(|r| &r.actions).collect::<Vec<_>>())
+                            .bind::<Array<IdSql>, _>(chunk.iter().map(|k| k.1).collect::<Vec<_>>())
+                            .bind::<Array<IdSql>, _>(chunk.iter().map(|k| k.2).collect::<Vec<_>>())
+                            .bind::<Array<Date>, _>(chunk.iter().map(|k| k.0.date).collect::<Vec<_>>())
+                            .bind::<Array<BigInt>, _>(chunk.iter().map(|k| k.0.totals.impressions).collect::<Vec<_>>())
+                            .bind::<Array<BigInt>, _>(chunk.iter().map(|k| k.0.totals.clicks).collect::<Vec<_>>())
+                            .bind::<Array<BigInt>, _>(chunk.iter().map(|k| k.0.totals.link_clicks).collect::<Vec<_>>())
+                            .bind::<Array<MoneySql>, _>(chunk.iter().map(|k| DbMoney(k.0.totals.spend)).collect::<Vec<_>>())
+                            .bind::<Array<BigInt>, _>(chunk.iter().map(|k| k.0.totals.conversions).collect::<Vec<_>>())
+                            .bind::<Array<MoneySql>, _>(chunk.iter().map(|k| DbMoney(k.0.totals.revenue)).collect::<Vec<_>>())
+                            .bind::<Array<Text>, _>(chunk.iter().map(|k| k.0.actions.as_str()).collect::<Vec<_>>())
                             .execute(c)
                             .await?;
                     }
@@ -811,7 +851,18 @@ impl IngestionStore for Db {
             },
             sqlite: |c| {
                 chunked!(c, rows, 9, 4,
-                    |values| statement(&values, placeholder),
+                    |values| format!(
+                        "WITH v (ext, d, impressions, clicks, link_clicks, spend, conversions, \
+                         revenue, actions) AS ({values}) {INSIGHT_INSERT}\
+                         SELECT a.tenant_id, a.ad_account_id, 'ad', a.id, a.campaign_id, v.d, \
+                         v.impressions, v.clicks, v.link_clicks, v.spend, v.conversions, \
+                         v.revenue, v.actions, ?3 FROM v JOIN ads a ON a.tenant_id = ?1 \
+                         AND a.ad_account_id = ?2 AND a.external_id = v.ext \
+                         LEFT JOIN insights_daily i ON i.tenant_id = a.tenant_id \
+                         AND i.level = 'ad' AND i.entity_id = a.id AND i.date = v.d \
+                         WHERE i.entity_id IS NULL OR {differ} OR i.actions <> v.actions{}",
+                        insight_conflict()
+                    ),
                     |q| q
                         .bind::<IdSql, _>(db_id(t))
                         .bind::<IdSql, _>(db_id(account))
@@ -821,7 +872,7 @@ impl IngestionStore for Db {
                             .bind::<Date, _>(r.date),
                         r.totals
                     )
-                    .bind::<JsonSql, _>(DbJson(r.actions.clone())),
+                    .bind::<Text, _>(r.actions.clone()),
                 )
             },
         )?;
@@ -876,25 +927,36 @@ impl IngestionStore for Db {
     ) -> Result<u64, RepoError> {
         let tail = insight_conflict();
         let n = on_db!(&self.pool, |c| {
+            // Sums equal to the stored campaign rows are left out before the
+            // insert, as in `upsert_ad_insights`.
             let sql = format!(
-                "{INSIGHT_INSERT}SELECT tenant_id, ad_account_id, 'campaign', campaign_id, \
-                 campaign_id, date, SUM(impressions), SUM(clicks), SUM(link_clicks), SUM(spend), \
-                 SUM(conversions), SUM(revenue), '[]', {} FROM insights_daily \
+                "WITH s AS (SELECT tenant_id, ad_account_id, campaign_id, date, \
+                 SUM(impressions) AS impressions, SUM(clicks) AS clicks, \
+                 SUM(link_clicks) AS link_clicks, SUM(spend) AS spend, \
+                 SUM(conversions) AS conversions, SUM(revenue) AS revenue \
+                 FROM insights_daily \
                  WHERE tenant_id = {} AND ad_account_id = {} AND level = 'ad' \
                  AND date >= {} AND date <= {} \
-                 GROUP BY tenant_id, ad_account_id, campaign_id, date{tail}",
+                 GROUP BY tenant_id, ad_account_id, campaign_id, date) \
+                 {INSIGHT_INSERT}SELECT s.tenant_id, s.ad_account_id, 'campaign', \
+                 s.campaign_id, s.campaign_id, s.date, s.impressions, s.clicks, s.link_clicks, \
+                 s.spend, s.conversions, s.revenue, '[]', {} FROM s \
+                 LEFT JOIN insights_daily i ON i.tenant_id = s.tenant_id \
+                 AND i.level = 'campaign' AND i.entity_id = s.campaign_id AND i.date = s.date \
+                 WHERE i.entity_id IS NULL OR {}{tail}",
                 placeholder(1),
                 placeholder(2),
                 placeholder(3),
                 placeholder(4),
-                placeholder(5)
+                placeholder(5),
+                differs("i", "s", &INSIGHT_VALUES[..INSIGHT_VALUES.len() - 2], &[]),
             );
             let n = diesel::sql_query(sql)
-                .bind::<TsSql, _>(at)
                 .bind::<IdSql, _>(db_id(t))
                 .bind::<IdSql, _>(db_id(account))
                 .bind::<Date, _>(range.from())
                 .bind::<Date, _>(range.to())
+                .bind::<TsSql, _>(at)
                 .execute(c)
                 .await?;
             Ok(n)
@@ -981,13 +1043,21 @@ impl IngestionStore for Db {
         let changed = on_db!(&self.pool,
             pg: |c| {
                 // Column arrays, as for insights: 18 binds per statement.
+                // Rows equal to the stored ones are left out before the insert,
+                // as in `upsert_ad_insights`.
                 let sql = format!(
-                    "{columns}SELECT $1, $2, * , $18 FROM unnest(CAST($3 AS text[]), \
+                    "{columns}SELECT $1, $2, v.*, $18 FROM unnest(CAST($3 AS text[]), \
                      CAST($4 AS uuid[]), CAST($5 AS uuid[]), CAST($6 AS date[]), \
                      CAST($7 AS int8[]), CAST($8 AS int8[]), CAST($9 AS int8[]), \
                      CAST($10 AS numeric[]), CAST($11 AS int8[]), CAST($12 AS numeric[]), \
                      CAST($13 AS numeric[]), CAST($14 AS numeric[]), CAST($15 AS numeric[]), \
-                     CAST($16 AS numeric[]), CAST($17 AS numeric[])) WHERE true{tail}"
+                     CAST($16 AS numeric[]), CAST($17 AS numeric[])) AS v (level, entity_id, \
+                     campaign_id, period_start, impressions, clicks, link_clicks, spend, \
+                     conversions, revenue, ctr, cpc, cpm, cpa, roas) \
+                     LEFT JOIN {table} g ON g.tenant_id = $1 AND g.level = v.level \
+                     AND g.entity_id = v.entity_id AND g.period_start = v.period_start \
+                     WHERE g.entity_id IS NULL OR {}{tail}",
+                    differs("g", "v", &GOLD_VALUES[..6], &GOLD_VALUES[6..])
                 );
                 c.transaction(async |c| {
                     diesel::sql_query("SET LOCAL synchronous_commit TO OFF")

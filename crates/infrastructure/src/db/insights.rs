@@ -5,6 +5,7 @@
 //! SQLite ([`DbMoney`] reads either).
 
 use async_trait::async_trait;
+use std::collections::{BTreeMap, BTreeSet};
 use std::marker::PhantomData;
 
 use diesel::prelude::*;
@@ -14,7 +15,7 @@ use diesel::upsert::excluded;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use domain::ads::{Ad, DateRange, InsightDaily, InsightRepository, TopMetric};
 use domain::kpi::KpiTotals;
-use domain::{CampaignId, RepoError, TenantId};
+use domain::{AdAccountId, CampaignId, RepoError, TenantId};
 
 use super::Db;
 use super::error::DbError;
@@ -176,6 +177,7 @@ impl InsightRepository for Db {
         let written = on_db!(&self.pool,
             pg: |c| {
                 c.transaction(async |c| {
+                    check_parents(c, rows).await?;
                     let mut written = 0usize;
                     for chunk in rows.chunks(UPSERT_CHUNK) {
                         let values: Vec<_> = chunk.iter().map(|r| insight_values!(r)).collect();
@@ -256,6 +258,47 @@ impl InsightRepository for Db {
             .collect::<Result<_, DbError>>()
             .map_err(RepoError::from)
     }
+}
+
+/// What PostgreSQL's dropped per-row foreign keys on `insights_daily` checked
+/// (migration 5), once per distinct parent: every ad account and campaign the
+/// rows name exists for their tenant, locked against deletion until commit.
+/// SQLite keeps its foreign keys.
+async fn check_parents(
+    c: &mut diesel_async::AsyncPgConnection,
+    rows: &[InsightDaily],
+) -> Result<(), DbError> {
+    use super::pg::{ad_accounts, campaigns};
+    let mut parents: BTreeMap<(TenantId, AdAccountId), BTreeSet<CampaignId>> = BTreeMap::new();
+    for r in rows {
+        let campaigns = parents.entry((r.tenant_id, r.ad_account_id)).or_default();
+        campaigns.extend(r.campaign_id);
+    }
+    for ((t, account), wanted) in parents {
+        let found = ad_accounts::table
+            .filter(ad_accounts::tenant_id.eq(db_id(t)))
+            .filter(ad_accounts::id.eq(db_id(account)))
+            .select(ad_accounts::id)
+            .for_key_share()
+            .load::<DbId>(c)
+            .await?;
+        if found.is_empty() {
+            return Err(DbError::MissingParent("ad_account_id"));
+        }
+        let ids: Vec<DbId> = wanted.into_iter().map(db_id).collect();
+        let found = campaigns::table
+            .filter(campaigns::tenant_id.eq(db_id(t)))
+            .filter(campaigns::ad_account_id.eq(db_id(account)))
+            .filter(campaigns::id.eq_any(&ids))
+            .select(campaigns::id)
+            .for_key_share()
+            .load::<DbId>(c)
+            .await?;
+        if found.len() != ids.len() {
+            return Err(DbError::MissingParent("campaign_id"));
+        }
+    }
+    Ok(())
 }
 
 /// The SQLite arm of [`InsightRepository::upsert_daily`]: the same upsert on

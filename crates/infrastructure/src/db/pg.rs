@@ -168,7 +168,7 @@ pub mod schema {
             spend -> Numeric,
             conversions -> BigInt,
             revenue -> Numeric,
-            actions -> Jsonb,
+            actions -> Json,
             updated_at -> Timestamptz,
         }
     }

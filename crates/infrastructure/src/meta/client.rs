@@ -31,6 +31,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
+use bytes::Bytes;
 use domain::ads::{Currency, DateRange, EntityStatus};
 use domain::ingestion::{
     AdsPlatform, FetchedPage, PageToken, PlatformAccount, PlatformAd, PlatformAdSet,
@@ -40,6 +41,7 @@ use rand::Rng as _;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
 use rust_decimal::Decimal;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
@@ -414,37 +416,47 @@ fn params_without_token(url: &Url) -> Vec<(String, String)> {
         .collect()
 }
 
-/// `paging.next`/`previous` of a body without its `access_token` parameter.
-fn strip_token_from_paging(body: &mut Value) {
-    let Some(paging) = body.get_mut("paging").and_then(Value::as_object_mut) else {
-        return;
-    };
-    for key in ["next", "previous"] {
-        if let Some(Value::String(s)) = paging.get_mut(key)
-            && let Ok(mut url) = Url::parse(s)
-        {
-            let kept = params_without_token(&url);
-            if kept.is_empty() {
-                url.set_query(None);
-            } else {
-                url.query_pairs_mut().clear().extend_pairs(kept);
-            }
-            *s = url.to_string();
+/// A page's text without the access token: every `access_token=…` query
+/// parameter (Graph puts one in the `paging` URLs) is cut with one of its
+/// `&` separators, and any other occurrence of the token is masked. Works on
+/// the text so the page is stored as sent, not re-encoded.
+fn without_token(text: &str, token: &str) -> String {
+    const PARAM: &str = "access_token=";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(PARAM) {
+        let value = &rest[at + PARAM.len()..];
+        let end = value.find(['&', '"', '\\', '#']).unwrap_or(value.len());
+        let mut before = &rest[..at];
+        let mut after = &value[end..];
+        if let Some(b) = before.strip_suffix('&') {
+            before = b;
+        } else if let Some(a) = after.strip_prefix('&') {
+            after = a;
         }
+        out.push_str(before);
+        rest = after;
     }
+    out.push_str(rest);
+    if !token.is_empty() && out.contains(token) {
+        out = out.replace(token, "<redacted>");
+    }
+    out
 }
 
-/// Replaces every occurrence of the token in the strings of `v`.
-fn redact(v: &mut Value, token: &str) {
-    if token.is_empty() {
-        return;
-    }
-    match v {
-        Value::String(s) if s.contains(token) => *s = s.replace(token, "<redacted>"),
-        Value::Array(a) => a.iter_mut().for_each(|x| redact(x, token)),
-        Value::Object(o) => o.values_mut().for_each(|x| redact(x, token)),
-        _ => {}
-    }
+/// One page as Graph sends it: the rows, still unparsed, and the cursor.
+#[derive(serde::Deserialize)]
+struct Page<'a> {
+    #[serde(borrow)]
+    data: Vec<&'a RawValue>,
+    #[serde(default)]
+    paging: Option<Paging>,
+}
+
+#[derive(serde::Deserialize)]
+struct Paging {
+    #[serde(default)]
+    next: Option<String>,
 }
 
 fn redact_str(s: &str, token: &str) -> String {
@@ -471,7 +483,8 @@ fn describe(e: &reqwest::Error) -> &'static str {
 /// What one HTTP attempt came to.
 #[derive(Debug)]
 enum Attempt {
-    Done(Value),
+    /// A 2xx answer without a Graph error: the body, unparsed.
+    Done(Bytes),
     Throttled {
         code: i64,
         wait: Duration,
@@ -596,7 +609,7 @@ impl MetaGraphClient {
     /// account's throttling block, retries transient failures with backoff,
     /// waits out throttling errors (up to `max_wait` in all) and counts every
     /// HTTP call in `ctx`.
-    async fn call(&self, ctx: &mut Ctx<'_>, req: &Request) -> Result<Value, PlatformError> {
+    async fn call(&self, ctx: &mut Ctx<'_>, req: &Request) -> Result<Bytes, PlatformError> {
         let mut failures = 0u32;
         let mut throttled = 0u32;
         loop {
@@ -664,6 +677,13 @@ impl MetaGraphClient {
 
     /// Waits until the account's block (if any) is over; a block longer than
     /// what is left of `max_wait` is returned as `RateLimited` instead.
+    /// [`Self::call`] for a small JSON answer (report runs, updates).
+    async fn call_json(&self, ctx: &mut Ctx<'_>, req: &Request) -> Result<Value, PlatformError> {
+        let bytes = self.call(ctx, req).await?;
+        serde_json::from_slice(&bytes)
+            .map_err(|_| PlatformError::Wire("the response is not JSON".into()))
+    }
+
     async fn wait_unblocked(&self, ctx: &mut Ctx<'_>) -> Result<(), PlatformError> {
         let Some(until) = self.throttle.blocked_until(&ctx.account_id).await else {
             return Ok(());
@@ -775,23 +795,26 @@ impl MetaGraphClient {
         &self,
         ctx: &mut Ctx<'_>,
         req: Request,
-        parse: impl Fn(&Value) -> Result<T, WireError>,
+        parse: impl Fn(&RawValue) -> Result<T, WireError>,
     ) -> Result<FetchedPage<T>, PlatformError> {
-        let mut body = self.call(ctx, &req).await?;
-        strip_token_from_paging(&mut body);
-        redact(&mut body, ctx.account.token.expose());
-        let items = body
-            .get("data")
-            .and_then(Value::as_array)
-            .ok_or_else(|| PlatformError::Wire("the page has no `data` list".into()))?
-            .iter()
-            .map(parse)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| wire_error(&e))?;
-        let next = match body.get("paging").and_then(|p| p.get("next")) {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(self.next_token(s)?),
-            Some(_) => return Err(PlatformError::Wire("`paging.next` is not a URL".into())),
+        let bytes = self.call(ctx, &req).await?;
+        let text = std::str::from_utf8(&bytes)
+            .map_err(|_| PlatformError::Wire("the page is not UTF-8 text".into()))?;
+        let body = without_token(text, ctx.account.token.expose());
+        let (items, next) = {
+            let page: Page<'_> = serde_json::from_str(&body)
+                .map_err(|e| PlatformError::Wire(format!("the page is not a Graph page ({e})")))?;
+            let items = page
+                .data
+                .into_iter()
+                .map(parse)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| wire_error(&e))?;
+            let next = match page.paging.and_then(|p| p.next) {
+                Some(url) => Some(self.next_token(&url)?),
+                None => None,
+            };
+            (items, next)
         };
         Ok(FetchedPage {
             items,
@@ -865,7 +888,7 @@ impl MetaGraphClient {
         edge: &str,
         fields: &str,
         next: Option<PageToken>,
-        parse: impl Fn(&Value) -> Result<T, WireError>,
+        parse: impl Fn(&RawValue) -> Result<T, WireError>,
     ) -> Result<FetchedPage<T>, PlatformError> {
         let mut ctx = Ctx::new(account)?;
         let req = match next {
@@ -896,7 +919,7 @@ impl MetaGraphClient {
             format!("act_{}/insights", ctx.account_id),
             params,
         );
-        let created = self.call(ctx, &start).await?;
+        let created = self.call_json(ctx, &start).await?;
         let run = match created.get("report_run_id") {
             Some(Value::String(s)) => s.clone(),
             Some(Value::Number(n)) => n.to_string(),
@@ -919,7 +942,7 @@ impl MetaGraphClient {
         let mut interval = self.config.poll_interval;
         let mut polled = Duration::ZERO;
         loop {
-            let status = self.call(ctx, &poll).await?;
+            let status = self.call_json(ctx, &poll).await?;
             let state = status
                 .get("async_status")
                 .and_then(Value::as_str)
@@ -967,7 +990,7 @@ impl MetaGraphClient {
             return Err(refused("the object id is not a Graph id"));
         }
         let req = Request::new(Method::POST, id.to_owned(), &[(field, value)]);
-        let body = self.call(&mut ctx, &req).await?;
+        let body = self.call_json(&mut ctx, &req).await?;
         match body.get("success").and_then(Value::as_bool) {
             Some(true) => Ok(()),
             _ => Err(PlatformError::Wire(
@@ -997,17 +1020,19 @@ fn minor_units(amount: Decimal, currency: Currency) -> Result<i64, PlatformError
 
 /// What one response says, from its status and body. `throttle_wait` is the
 /// wait should it be a throttling error (from the response's usage headers).
-fn classify(status: StatusCode, bytes: &[u8], token: &str, throttle_wait: Duration) -> Attempt {
+fn classify(status: StatusCode, bytes: &Bytes, token: &str, throttle_wait: Duration) -> Attempt {
+    // The common case, without parsing (or copying) the page here: a 2xx
+    // that is not Graph's `{"error": …}` envelope.
+    if status.is_success() && !starts_with_error(bytes) {
+        return Attempt::Done(bytes.clone());
+    }
     let body = serde_json::from_slice::<Value>(bytes).ok();
     let error = body
         .as_ref()
         .and_then(|b| b.get("error"))
         .filter(|e| e.is_object());
-    if error.is_none() && status.is_success() && body.is_some() {
-        // The common case, without copying the page.
-        if let Some(body) = body {
-            return Attempt::Done(body);
-        }
+    if error.is_none() && status.is_success() {
+        return Attempt::Done(bytes.clone());
     }
     match (error, body.as_ref()) {
         (Some(error), _) => classify_error(status, error, token, throttle_wait),
@@ -1027,6 +1052,17 @@ fn classify(status: StatusCode, bytes: &[u8], token: &str, throttle_wait: Durati
             status.as_u16()
         ))),
     }
+}
+
+/// Whether a body opens with an `"error"` member, as Graph's error envelope
+/// does (`{"error": {…}}`).
+fn starts_with_error(bytes: &[u8]) -> bool {
+    let mut rest = bytes.trim_ascii_start();
+    let Some(r) = rest.strip_prefix(b"{") else {
+        return false;
+    };
+    rest = r.trim_ascii_start();
+    rest.starts_with(b"\"error\"")
 }
 
 fn classify_error(
@@ -1114,7 +1150,7 @@ impl AdsPlatform for MetaGraphClient {
         next: Option<PageToken>,
     ) -> Result<FetchedPage<PlatformInsight>, PlatformError> {
         let mut ctx = Ctx::new(account)?;
-        let parse = |v: &Value| wire::insight(v, account.currency, &account.result_action);
+        let parse = |v: &RawValue| wire::insight(v, account.currency, &account.result_action);
         let limit = self.config.page_limit.to_string();
         let req = match next {
             Some(t) => self.request_from_token(&t)?,
@@ -1188,6 +1224,29 @@ mod tests {
             h.insert(*k, HeaderValue::from_str(v).unwrap());
         }
         h
+    }
+
+    #[test]
+    fn page_text_loses_the_token_parameter_and_any_other_copy() {
+        let page = r#"{"data":[{"id":"1","name":"tok-123"}],"paging":{"next":"https:\/\/graph.facebook.com\/v21.0\/act_1\/insights?access_token=tok-123&limit=500&after=QQ","previous":"https://x/y?limit=5&access_token=tok-123"}}"#;
+        let clean = without_token(page, "tok-123");
+        assert_eq!(
+            clean,
+            r#"{"data":[{"id":"1","name":"<redacted>"}],"paging":{"next":"https:\/\/graph.facebook.com\/v21.0\/act_1\/insights?limit=500&after=QQ","previous":"https://x/y?limit=5"}}"#
+        );
+        // A token encoded differently in the URL still goes with its parameter.
+        assert_eq!(
+            without_token(r#"{"next":"h?access_token=a%2Fb"}"#, "a/b"),
+            r#"{"next":"h?"}"#
+        );
+        assert_eq!(without_token(r#"{"data":[]}"#, "zzz"), r#"{"data":[]}"#);
+    }
+
+    #[test]
+    fn only_a_graph_error_envelope_is_parsed_on_success() {
+        assert!(starts_with_error(br#" { "error": {"code": 1}}"#));
+        assert!(!starts_with_error(br#"{"data": [{"error": 1}]}"#));
+        assert!(!starts_with_error(b"[]"));
     }
 
     #[test]

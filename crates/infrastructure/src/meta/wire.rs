@@ -26,6 +26,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
+use serde_json::value::RawValue;
 use time::Date;
 
 /// A Graph API value that does not have the documented shape.
@@ -131,9 +132,42 @@ pub struct InsightRow {
     pub inline_link_clicks: Option<String>,
     pub spend: Option<String>,
     #[serde(default)]
-    pub actions: Vec<ActionStat>,
+    pub actions: ActionList,
     #[serde(default)]
     pub action_values: Vec<ActionStat>,
+}
+
+/// The `actions` list of an insight row: typed for reading conversions, and
+/// its JSON text as sent, which silver keeps without re-encoding it.
+#[derive(Debug, Clone, Default)]
+pub struct ActionList {
+    raw: Option<Box<RawValue>>,
+    stats: Vec<ActionStat>,
+}
+
+impl ActionList {
+    /// The entries, typed.
+    #[must_use]
+    pub fn stats(&self) -> &[ActionStat] {
+        &self.stats
+    }
+
+    /// The list's JSON text as sent (`[]` when the row had none).
+    #[must_use]
+    pub fn json(&self) -> &str {
+        self.raw.as_deref().map_or("[]", RawValue::get)
+    }
+}
+
+impl<'de> Deserialize<'de> for ActionList {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = Box::<RawValue>::deserialize(d)?;
+        let stats = serde_json::from_str(raw.get()).map_err(serde::de::Error::custom)?;
+        Ok(Self {
+            raw: Some(raw),
+            stats,
+        })
+    }
 }
 
 /// A typed daily insight row: the day, the platform ids it belongs to and
@@ -190,7 +224,7 @@ impl InsightRow {
         let failed = std::cell::RefCell::new(None);
         let conversions = result.pick(lookup(
             "actions",
-            &self.actions,
+            self.actions.stats(),
             |f, s| count(f, Some(s)).map(Decimal::from),
             &failed,
         ));
@@ -235,8 +269,8 @@ fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D
 }
 
 /// One element of a page's `data` as the row type `R`.
-fn row<R: DeserializeOwned>(what: &str, v: &Value) -> Result<R, WireError> {
-    R::deserialize(v).map_err(|e| WireError::new(what, e.to_string()))
+fn row<R: DeserializeOwned>(what: &str, v: &RawValue) -> Result<R, WireError> {
+    serde_json::from_str(v.get()).map_err(|e| WireError::new(what, e.to_string()))
 }
 
 fn required(field: &str, v: Option<&String>) -> Result<String, WireError> {
@@ -365,7 +399,7 @@ impl AdRow {
 ///
 /// # Errors
 /// See [`CampaignRow::parse`]; also a row that is not an object of that shape.
-pub fn campaign(v: &Value, currency: Currency) -> Result<PlatformCampaign, WireError> {
+pub fn campaign(v: &RawValue, currency: Currency) -> Result<PlatformCampaign, WireError> {
     row::<CampaignRow>("campaign", v)?.parse(currency)
 }
 
@@ -373,7 +407,7 @@ pub fn campaign(v: &Value, currency: Currency) -> Result<PlatformCampaign, WireE
 ///
 /// # Errors
 /// See [`AdSetRow::parse`]; also a row that is not an object of that shape.
-pub fn ad_set(v: &Value, currency: Currency) -> Result<PlatformAdSet, WireError> {
+pub fn ad_set(v: &RawValue, currency: Currency) -> Result<PlatformAdSet, WireError> {
     row::<AdSetRow>("ad set", v)?.parse(currency)
 }
 
@@ -381,7 +415,7 @@ pub fn ad_set(v: &Value, currency: Currency) -> Result<PlatformAdSet, WireError>
 ///
 /// # Errors
 /// See [`AdRow::parse`]; also a row that is not an object of that shape.
-pub fn ad(v: &Value) -> Result<PlatformAd, WireError> {
+pub fn ad(v: &RawValue) -> Result<PlatformAd, WireError> {
     row::<AdRow>("ad", v)?.parse()
 }
 
@@ -391,11 +425,12 @@ pub fn ad(v: &Value) -> Result<PlatformAd, WireError> {
 /// # Errors
 /// See [`InsightRow::parse`]; also a row without its campaign, ad set or ad id.
 pub fn insight(
-    v: &Value,
+    v: &RawValue,
     currency: Currency,
     result: &ResultAction,
 ) -> Result<PlatformInsight, WireError> {
-    let daily = row::<InsightRow>("insight", v)?.parse(currency, result)?;
+    let row = row::<InsightRow>("insight", v)?;
+    let daily = row.parse(currency, result)?;
     let id = |field: &str, v: Option<String>| match v {
         Some(s) if !s.trim().is_empty() => Ok(s),
         _ => Err(WireError::new(field, "missing (request level=ad)")),
@@ -406,10 +441,7 @@ pub fn insight(
         adset_external_id: id("adset_id", daily.adset_id)?,
         ad_external_id: id("ad_id", daily.ad_id)?,
         totals: daily.totals,
-        actions: v
-            .get("actions")
-            .cloned()
-            .unwrap_or_else(|| Value::Array(Vec::new())),
+        actions: row.actions.json().to_owned(),
     })
 }
 
@@ -475,12 +507,18 @@ mod tests {
         assert!(day("date_start", Some("06/01/2023")).is_err());
         assert!(day("date_start", None).is_err());
     }
+    fn raw(v: &Value) -> Box<RawValue> {
+        serde_json::value::to_raw_value(v).unwrap()
+    }
+
     #[test]
     fn entity_rows_accept_strings_and_numbers() {
         let brl = cur("BRL");
         let c = campaign(
-            &serde_json::json!({"id": "1", "name": "C", "status": "PAUSED",
+            &raw(
+                &serde_json::json!({"id": "1", "name": "C", "status": "PAUSED",
                 "daily_budget": "15000", "lifetime_budget": 0.0}),
+            ),
             brl,
         )
         .unwrap();
@@ -488,8 +526,10 @@ mod tests {
         assert_eq!(c.daily_budget, Some(Decimal::new(15000, 2)));
         assert_eq!(c.lifetime_budget, None);
         let s = ad_set(
-            &serde_json::json!({"id": 2, "campaign_id": "1", "name": "S",
+            &raw(
+                &serde_json::json!({"id": 2, "campaign_id": "1", "name": "S",
                 "effective_status": "ARCHIVED", "daily_budget": 600.0}),
+            ),
             brl,
         )
         .unwrap();
@@ -498,7 +538,7 @@ mod tests {
         assert_eq!(s.daily_budget, Some(Decimal::new(600, 2)));
         assert!(
             ad_set(
-                &serde_json::json!({"id": "2", "name": "S", "status": "ACTIVE"}),
+                &raw(&serde_json::json!({"id": "2", "name": "S", "status": "ACTIVE"})),
                 brl
             )
             .is_err()
@@ -524,7 +564,7 @@ mod tests {
     fn insight_rows_need_every_id() {
         let v = serde_json::json!({"date_start": "2023-06-01", "date_stop": "2023-06-01",
             "campaign_id": "1", "adset_id": "2", "impressions": "3"});
-        let e = insight(&v, cur("USD"), &ResultAction::purchases()).unwrap_err();
+        let e = insight(&raw(&v), cur("USD"), &ResultAction::purchases()).unwrap_err();
         assert_eq!(e.field, "ad_id");
     }
 }
