@@ -769,6 +769,11 @@ impl IngestionStore for Db {
         let differ = differs("i", "v", &INSIGHT_VALUES[..INSIGHT_VALUES.len() - 2], &[]);
         let changed = on_db!(&self.pool,
             pg: |c| {
+                // The stored row is read by a `LATERAL … LIMIT 1` subquery,
+                // which PostgreSQL runs as one primary-key probe per row
+                // whatever its statistics say: a plain LEFT JOIN became a hash
+                // join over the whole table while the statistics were stale
+                // (a fresh database's first sync), quadratic over a sync.
                 // The ads are looked up first (one index probe per distinct
                 // ad), so the upsert is a plain array of rows probing the
                 // primary key: a join to `ads` inside it let the planner,
@@ -789,8 +794,9 @@ impl IngestionStore for Db {
                      CAST($11 AS int8[]), CAST($12 AS numeric[]), CAST($13 AS text[])) \
                      AS v (entity_id, campaign_id, d, impressions, clicks, link_clicks, spend, \
                      conversions, revenue, actions) \
-                     LEFT JOIN insights_daily i ON i.tenant_id = $1 AND i.level = 'ad' \
-                     AND i.entity_id = v.entity_id AND i.date = v.d \
+                     LEFT JOIN LATERAL (SELECT * FROM insights_daily i WHERE i.tenant_id = $1 \
+                     AND i.level = 'ad' AND i.entity_id = v.entity_id AND i.date = v.d \
+                     LIMIT 1) i ON true \
                      WHERE i.entity_id IS NULL OR {differ} \
                      OR CAST(i.actions AS text) <> v.actions{}",
                     insight_conflict()
@@ -927,36 +933,25 @@ impl IngestionStore for Db {
     ) -> Result<u64, RepoError> {
         let tail = insight_conflict();
         let n = on_db!(&self.pool, |c| {
-            // Sums equal to the stored campaign rows are left out before the
-            // insert, as in `upsert_ad_insights`.
             let sql = format!(
-                "WITH s AS (SELECT tenant_id, ad_account_id, campaign_id, date, \
-                 SUM(impressions) AS impressions, SUM(clicks) AS clicks, \
-                 SUM(link_clicks) AS link_clicks, SUM(spend) AS spend, \
-                 SUM(conversions) AS conversions, SUM(revenue) AS revenue \
-                 FROM insights_daily \
+                "{INSIGHT_INSERT}SELECT tenant_id, ad_account_id, 'campaign', campaign_id, \
+                 campaign_id, date, SUM(impressions), SUM(clicks), SUM(link_clicks), SUM(spend), \
+                 SUM(conversions), SUM(revenue), '[]', {} FROM insights_daily \
                  WHERE tenant_id = {} AND ad_account_id = {} AND level = 'ad' \
                  AND date >= {} AND date <= {} \
-                 GROUP BY tenant_id, ad_account_id, campaign_id, date) \
-                 {INSIGHT_INSERT}SELECT s.tenant_id, s.ad_account_id, 'campaign', \
-                 s.campaign_id, s.campaign_id, s.date, s.impressions, s.clicks, s.link_clicks, \
-                 s.spend, s.conversions, s.revenue, '[]', {} FROM s \
-                 LEFT JOIN insights_daily i ON i.tenant_id = s.tenant_id \
-                 AND i.level = 'campaign' AND i.entity_id = s.campaign_id AND i.date = s.date \
-                 WHERE i.entity_id IS NULL OR {}{tail}",
+                 GROUP BY tenant_id, ad_account_id, campaign_id, date{tail}",
                 placeholder(1),
                 placeholder(2),
                 placeholder(3),
                 placeholder(4),
-                placeholder(5),
-                differs("i", "s", &INSIGHT_VALUES[..INSIGHT_VALUES.len() - 2], &[]),
+                placeholder(5)
             );
             let n = diesel::sql_query(sql)
+                .bind::<TsSql, _>(at)
                 .bind::<IdSql, _>(db_id(t))
                 .bind::<IdSql, _>(db_id(account))
                 .bind::<Date, _>(range.from())
                 .bind::<Date, _>(range.to())
-                .bind::<TsSql, _>(at)
                 .execute(c)
                 .await?;
             Ok(n)
@@ -1044,7 +1039,7 @@ impl IngestionStore for Db {
             pg: |c| {
                 // Column arrays, as for insights: 18 binds per statement.
                 // Rows equal to the stored ones are left out before the insert,
-                // as in `upsert_ad_insights`.
+                // read by a primary-key probe, as in `upsert_ad_insights`.
                 let sql = format!(
                     "{columns}SELECT $1, $2, v.*, $18 FROM unnest(CAST($3 AS text[]), \
                      CAST($4 AS uuid[]), CAST($5 AS uuid[]), CAST($6 AS date[]), \
@@ -1054,8 +1049,9 @@ impl IngestionStore for Db {
                      CAST($16 AS numeric[]), CAST($17 AS numeric[])) AS v (level, entity_id, \
                      campaign_id, period_start, impressions, clicks, link_clicks, spend, \
                      conversions, revenue, ctr, cpc, cpm, cpa, roas) \
-                     LEFT JOIN {table} g ON g.tenant_id = $1 AND g.level = v.level \
-                     AND g.entity_id = v.entity_id AND g.period_start = v.period_start \
+                     LEFT JOIN LATERAL (SELECT * FROM {table} g WHERE g.tenant_id = $1 \
+                     AND g.level = v.level AND g.entity_id = v.entity_id \
+                     AND g.period_start = v.period_start LIMIT 1) g ON true \
                      WHERE g.entity_id IS NULL OR {}{tail}",
                     differs("g", "v", &GOLD_VALUES[..6], &GOLD_VALUES[6..])
                 );
