@@ -76,7 +76,7 @@ fn spawn_worker(
         .take()
         .context("the job queue was already taken by another worker")?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let uses = worker_use_cases(&built.ingestion);
+    let uses = worker_use_cases(&built.ingestion, built.evaluate_rules.clone());
     let cfg = settings.jobs.clone();
     let handle = tokio::spawn(async move {
         infrastructure::jobs::run_worker(source, uses, cfg, async move {

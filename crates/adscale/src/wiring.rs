@@ -23,11 +23,14 @@ use application::identity::{
 use application::ingestion::account_kpis::GetAdAccountKpis;
 use application::ingestion::import::ImportCsv;
 use application::ingestion::sync::{
-    GetSyncRun, IngestionPorts, ListSyncRuns, PurgeRawPayloads, RecoverSyncs, RequestSync, RunSync,
-    ScheduleSyncs,
+    AfterSync, GetSyncRun, IngestionPorts, ListSyncRuns, PurgeRawPayloads, RecoverSyncs,
+    RequestSync, RunSync, ScheduleSyncs,
 };
 use application::platform::HealthMonitor;
-use application::rules::{CreateRule, DeleteRule, GetRule, ListRules, UpdateRule};
+use application::rules::{
+    CreateRule, DeleteRule, EvaluateRules, GetRule, GetSuggestion, ListRules, ListSuggestions,
+    RejectSuggestion, UpdateRule,
+};
 use domain::identity::{AccessTokens, ApiKeyRepository, PasswordHasher, Secrets};
 use domain::ingestion::{AdsPlatform, Locks, SecretBox, SyncQueue};
 use domain::platform::{Cache, Clock, Probe, RateLimiter};
@@ -42,7 +45,9 @@ use infrastructure::meta::client::{MetaGraphClient, TokioSleeper};
 use infrastructure::meta::throttle::{MemoryThrottleStore, RedisThrottleStore, ThrottleStore};
 use infrastructure::rate_limit::{MemoryRateLimiter, RedisRateLimiter};
 use infrastructure::redis_pool::{RedisBreaker, RedisProbe, redis_client, redis_pool};
-use interface::{AdsApi, AppState, IdentityApi, IngestionApi, RateLimitSettings, RulesApi};
+use interface::{
+    AdsApi, AppState, IdentityApi, IngestionApi, RateLimitSettings, RulesApi, SuggestionsApi,
+};
 
 use application::ingestion::sync::SyncSettings;
 use infrastructure::jobs::JobsConfig;
@@ -322,6 +327,9 @@ impl Adapters {
 pub struct Built {
     pub state: AppState,
     pub ingestion: Arc<IngestionPorts>,
+    /// Judges rules on an account's fresh data; the worker runs it after
+    /// every successful sync.
+    pub evaluate_rules: Arc<EvaluateRules>,
 }
 
 /// Builds every use case over the adapters (see [`build`]).
@@ -332,11 +340,15 @@ pub fn build_state(a: &Adapters, s: &Settings) -> anyhow::Result<AppState> {
     Ok(build(a, s)?.state)
 }
 
-/// The use cases the job worker drives, over the same ports as the API.
+/// The use cases the job worker drives, over the same ports as the API;
+/// `after_sync` runs after every successful sync (rule evaluation).
 #[must_use]
-pub fn worker_use_cases(ports: &Arc<IngestionPorts>) -> WorkerUseCases {
+pub fn worker_use_cases(
+    ports: &Arc<IngestionPorts>,
+    after_sync: Arc<dyn AfterSync>,
+) -> WorkerUseCases {
     WorkerUseCases {
-        run: Arc::new(RunSync::new(ports.clone())),
+        run: Arc::new(RunSync::new(ports.clone()).with_after_sync(after_sync)),
         schedule: Arc::new(ScheduleSyncs::new(ports.clone())),
         recover: Arc::new(RecoverSyncs::new(ports.clone())),
         purge: Arc::new(PurgeRawPayloads::new(ports.clone())),
@@ -359,6 +371,14 @@ pub fn build(a: &Adapters, s: &Settings) -> anyhow::Result<Built> {
     let tokens: Arc<dyn AccessTokens> =
         Arc::new(JwtTokens::with_ttl(&s.jwt_secret, s.access_token_ttl_secs)?);
     let db = &a.db;
+    let evaluate_rules = Arc::new(EvaluateRules::new(
+        db.clone(),
+        db.clone(),
+        db.clone(),
+        db.clone(),
+        db.clone(),
+        clock.clone(),
+    ));
     let api_keys: Arc<dyn ApiKeyRepository> = Arc::new(CachedApiKeys::new(db.clone()));
     let audit = Auditor::new(db.clone(), clock.clone());
     let sessions = SessionIssuer::new(
@@ -419,6 +439,11 @@ pub fn build(a: &Adapters, s: &Settings) -> anyhow::Result<Built> {
         update_rule: UpdateRule::new(db.clone(), clock.clone(), audit.clone()),
         delete_rule: DeleteRule::new(db.clone(), clock.clone(), audit.clone()),
     };
+    let suggestions = SuggestionsApi {
+        list_suggestions: ListSuggestions::new(db.clone()),
+        get_suggestion: GetSuggestion::new(db.clone()),
+        reject_suggestion: RejectSuggestion::new(db.clone(), clock.clone(), audit.clone()),
+    };
     let ads = AdsApi {
         create_ad_account: CreateAdAccount::new(
             db.clone(),
@@ -476,11 +501,16 @@ pub fn build(a: &Adapters, s: &Settings) -> anyhow::Result<Built> {
         ads,
         ingestion: ingestion_api,
         rules,
+        suggestions,
         health: Arc::new(HealthMonitor::new(a.probes.clone())),
         rate_limiter: a.rate_limiter.clone(),
         rate_limit: s.rate_limit,
         registry: a.registry.clone(),
         version: env!("CARGO_PKG_VERSION"),
     };
-    Ok(Built { state, ingestion })
+    Ok(Built {
+        state,
+        ingestion,
+        evaluate_rules,
+    })
 }

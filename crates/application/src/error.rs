@@ -17,6 +17,7 @@ pub enum Resource {
     Ad,
     SyncRun,
     Rule,
+    Suggestion,
 }
 
 impl Resource {
@@ -33,6 +34,7 @@ impl Resource {
             Resource::Ad => "AD_NOT_FOUND",
             Resource::SyncRun => "SYNC_RUN_NOT_FOUND",
             Resource::Rule => "RULE_NOT_FOUND",
+            Resource::Suggestion => "SUGGESTION_NOT_FOUND",
         }
     }
     #[must_use]
@@ -48,6 +50,7 @@ impl Resource {
             Resource::Ad => "ad",
             Resource::SyncRun => "sync run",
             Resource::Rule => "rule",
+            Resource::Suggestion => "suggestion",
         }
     }
 }

@@ -36,7 +36,9 @@ pub use auth::Auth;
 pub use error::{ApiError, ErrorBody};
 pub use openapi::{ApiDoc, openapi_json};
 pub use routes::ROUTES;
-pub use state::{AdsApi, AppState, IdentityApi, IngestionApi, RateLimitSettings, RulesApi};
+pub use state::{
+    AdsApi, AppState, IdentityApi, IngestionApi, RateLimitSettings, RulesApi, SuggestionsApi,
+};
 
 /// The complete application over `state`: every route of [`ROUTES`], Swagger
 /// UI at `/docs`, JSON/query/path error handling in the error envelope, a 404

@@ -25,9 +25,10 @@ use crate::dto::identity::{
 };
 use crate::dto::ingestion::{AdAccountKpisDto, ImportAcceptedDto, SyncAcceptedDto, SyncRunDto};
 use crate::dto::rules::RuleDto;
+use crate::dto::suggestions::SuggestionDto;
 use crate::envelope::{ListMeta, Meta};
 use crate::error::ErrorBody;
-use crate::routes::{ads, identity, ingestion, platform, route_table, rules};
+use crate::routes::{ads, identity, ingestion, platform, route_table, rules, suggestions};
 
 /// Success envelopes as documented: one named schema per DTO whose `data`
 /// refers to the DTO (utoipa would inline a generic argument). Never
@@ -76,6 +77,7 @@ documented_envelopes! {
     SyncAcceptedEnvelope => SyncAcceptedDto;
     ImportAcceptedEnvelope => ImportAcceptedDto;
     RuleEnvelope => RuleDto;
+    SuggestionEnvelope => SuggestionDto;
 }
 
 documented_list_envelopes! {
@@ -88,6 +90,7 @@ documented_list_envelopes! {
     TopAdListEnvelope => TopAdDto;
     SyncRunListEnvelope => SyncRunDto;
     RuleListEnvelope => RuleDto;
+    SuggestionListEnvelope => SuggestionDto;
 }
 
 macro_rules! error_response {
@@ -217,6 +220,7 @@ macro_rules! api_doc {
                 (name = "ads", description = "Ads and the best performers"),
                 (name = "ingestion", description = "Syncs from ad platforms, sync runs and CSV imports"),
                 (name = "rules", description = "Automation rules: what to watch, and what to suggest or apply"),
+                (name = "suggestions", description = "What rules suggested, with the numbers that explain it, and rejecting it"),
                 (name = "platform", description = "Health, metrics and this document"),
             ),
         )]

@@ -17,7 +17,10 @@ use application::ingestion::account_kpis::GetAdAccountKpis;
 use application::ingestion::import::ImportCsv;
 use application::ingestion::sync::{GetSyncRun, ListSyncRuns, RequestSync};
 use application::platform::HealthMonitor;
-use application::rules::{CreateRule, DeleteRule, GetRule, ListRules, UpdateRule};
+use application::rules::{
+    CreateRule, DeleteRule, GetRule, GetSuggestion, ListRules, ListSuggestions, RejectSuggestion,
+    UpdateRule,
+};
 use domain::platform::RateLimiter;
 
 pub struct IdentityApi {
@@ -78,6 +81,13 @@ pub struct RulesApi {
     pub delete_rule: DeleteRule,
 }
 
+/// Reading and rejecting suggestions.
+pub struct SuggestionsApi {
+    pub list_suggestions: ListSuggestions,
+    pub get_suggestion: GetSuggestion,
+    pub reject_suggestion: RejectSuggestion,
+}
+
 /// Requests per minute per client IP and per authenticated principal.
 #[derive(Debug, Clone, Copy)]
 pub struct RateLimitSettings {
@@ -90,6 +100,7 @@ pub struct AppState {
     pub ads: AdsApi,
     pub ingestion: IngestionApi,
     pub rules: RulesApi,
+    pub suggestions: SuggestionsApi,
     pub health: Arc<HealthMonitor>,
     pub rate_limiter: Arc<dyn RateLimiter>,
     pub rate_limit: RateLimitSettings,

@@ -5,9 +5,9 @@
 use actix_web::http::Method;
 use actix_web::test;
 use adscale_tests::{Backend, Cred, TestApp, call, on_both_backends, register, settings};
-use application::ingestion::sync::{JobOutcome, RunSync};
+use application::ingestion::sync::{AfterSync, JobOutcome, RunSync};
 use domain::ingestion::{AdAccountConnections, SyncJob};
-use domain::{SyncRunId, TenantId};
+use domain::{AdAccountId, SyncRunId, TenantId};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -31,7 +31,7 @@ fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(&p).unwrap_or_else(|e| panic!("{p}: {e}"))
 }
 
-async fn new_account<S, B>(app: &S, cred: &Cred, token: Option<&str>) -> String
+pub(crate) async fn new_account<S, B>(app: &S, cred: &Cred, token: Option<&str>) -> String
 where
     S: actix_web::dev::Service<
             actix_http::Request,
@@ -73,7 +73,12 @@ fn rand_digits() -> u64 {
     u64::from(uuid::Uuid::new_v4().as_fields().0)
 }
 
-async fn import<S, B>(app: &S, cred: &Cred, account: &str, file: &[u8]) -> adscale_tests::Reply
+pub(crate) async fn import<S, B>(
+    app: &S,
+    cred: &Cred,
+    account: &str,
+    file: &[u8],
+) -> adscale_tests::Reply
 where
     S: actix_web::dev::Service<
             actix_http::Request,
@@ -553,8 +558,37 @@ macro_rules! both {
 both!(
     a_sync_job_pages_graph_into_silver_and_gold_and_a_rerun_changes_nothing,
     a_sync_killed_midway_converges_when_run_again,
-    an_expired_token_marks_the_account_needs_reauth
+    an_expired_token_marks_the_account_needs_reauth,
+    a_successful_sync_runs_the_after_sync_hook_once_for_its_account
 );
+
+/// Records which accounts the hook ran for.
+#[derive(Default)]
+struct Recorder(std::sync::Mutex<Vec<(TenantId, AdAccountId)>>);
+
+#[async_trait::async_trait]
+impl AfterSync for Recorder {
+    async fn synced(&self, t: TenantId, account: AdAccountId) {
+        self.0.lock().unwrap().push((t, account));
+    }
+}
+
+async fn a_successful_sync_runs_the_after_sync_hook_once_for_its_account(backend: Backend) {
+    let server = MockServer::start().await;
+    graph(&server, insights_page_2()).await;
+    let (t, _cred, account, job) = synced_app(backend, &server).await;
+    let hook = std::sync::Arc::new(Recorder::default());
+    let run = RunSync::new(t.ingestion.clone()).with_after_sync(hook.clone());
+    assert_eq!(run.execute(job).await.unwrap(), JobOutcome::Done);
+    let calls = hook.0.lock().unwrap().clone();
+    let [(tenant, synced)] = calls.as_slice() else {
+        panic!("one call expected, got {calls:?}");
+    };
+    assert_eq!((*tenant, synced.to_string()), (job.tenant_id, account));
+    // A duplicate delivery of a finished run does nothing, hook included.
+    assert_eq!(run.execute(job).await.unwrap(), JobOutcome::Done);
+    assert_eq!(hook.0.lock().unwrap().len(), 1);
+}
 
 async fn a_sync_job_pages_graph_into_silver_and_gold_and_a_rerun_changes_nothing(backend: Backend) {
     let server = MockServer::start().await;

@@ -8,4 +8,5 @@ mod identity;
 mod ingestion;
 mod platform;
 mod rules;
+mod suggestions;
 mod tenancy;

@@ -366,14 +366,31 @@ impl Stop {
     }
 }
 
+/// Work that follows a successful sync of an ad account, such as evaluating
+/// rules on the fresh data. It runs after the run is recorded as finished and
+/// handles (logs) its own failures: a sync never fails because of it.
+#[async_trait::async_trait]
+pub trait AfterSync: Send + Sync {
+    /// Called once per successful sync of `account`.
+    async fn synced(&self, t: TenantId, account: AdAccountId);
+}
+
 pub struct RunSync {
     ports: Arc<IngestionPorts>,
+    after: Option<Arc<dyn AfterSync>>,
 }
 
 impl RunSync {
     #[must_use]
     pub fn new(ports: Arc<IngestionPorts>) -> Self {
-        Self { ports }
+        Self { ports, after: None }
+    }
+
+    /// Runs `hook` after every successful sync.
+    #[must_use]
+    pub fn with_after_sync(mut self, hook: Arc<dyn AfterSync>) -> Self {
+        self.after = Some(hook);
+        self
     }
 
     /// Executes one delivery of a sync job.
@@ -410,6 +427,9 @@ impl RunSync {
         match result {
             Ok(()) => {
                 p.runs.finish(t, run.id, &outcome, now).await?;
+                if let Some(after) = &self.after {
+                    after.synced(t, run.ad_account_id).await;
+                }
                 Ok(JobOutcome::Done)
             }
             Err(stop) if stop.retryable() && run.attempts < p.settings.max_attempts => {

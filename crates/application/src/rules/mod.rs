@@ -4,7 +4,9 @@
 //! write is audited with the rule before and after. Never evaluates a rule
 //! (the analysis jobs do) and never stores one itself (the repository port).
 
+mod evaluate;
 mod input;
+mod suggestions;
 
 use std::sync::Arc;
 
@@ -16,7 +18,9 @@ use domain::rules::{Rule, RuleMode, RuleRepository, RuleSpec};
 use domain::{RepoError, RuleId};
 use serde_json::{Value, json};
 
+pub use evaluate::{EvaluateRules, EvaluationCounts};
 pub use input::{ActionInput, ConditionsInput, FilterInput, GuardsInput, RuleSpecInput};
+pub use suggestions::{GetSuggestion, ListSuggestions, MAX_REJECT_REASON_CHARS, RejectSuggestion};
 
 use crate::audit::Auditor;
 use crate::error::require;

@@ -1,13 +1,14 @@
-//! The port rules are kept through: the current spec of each rule and every
-//! version it has had, so a suggestion can always be explained by the exact
-//! spec that made it.
+//! The ports rules and suggestions are kept through: the current spec of each
+//! rule and every version it has had, so a suggestion can always be explained
+//! by the exact spec that made it; and the suggestions rules made.
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use super::spec::{Rule, RuleSpec};
+use super::suggestion::{Suggestion, SuggestionStatus};
 use crate::error::RepoError;
-use crate::ids::{RuleId, TenantId};
+use crate::ids::{AdAccountId, RuleId, SuggestionId, TenantId, UserId};
 use crate::page::{Page, PageRequest};
 
 /// A tenant's rules. Deleting a rule hides it (it is no longer read, listed
@@ -70,4 +71,56 @@ pub trait RuleRepository: Send + Sync {
         id: RuleId,
         version: i32,
     ) -> Result<Option<RuleSpec>, RepoError>;
+}
+
+/// A tenant's suggestions. At most one exists per rule, entity and window,
+/// whatever its state: a rejected suggestion is not made again for the same
+/// window, and evaluating twice on the same day inserts nothing new.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait SuggestionRepository: Send + Sync {
+    /// Stores `s` (made from data of ad account `account`) unless a
+    /// suggestion of the same rule, entity and window exists; `true` when it
+    /// was stored. Storing it expires, in the same transaction, the pending
+    /// suggestions of the same rule and entity for earlier windows: the newer
+    /// window supersedes them.
+    ///
+    /// # Errors
+    /// `MissingReference("rule_id")` for a rule or ad account not in the
+    /// suggestion's tenant; nothing is written then.
+    async fn insert_if_new(&self, account: AdAccountId, s: &Suggestion) -> Result<bool, RepoError>;
+
+    /// The suggestion, or `None` when it is missing or another tenant's.
+    ///
+    /// # Errors
+    /// Database failures.
+    async fn get(&self, t: TenantId, id: SuggestionId) -> Result<Option<Suggestion>, RepoError>;
+
+    /// The tenant's suggestions, newest first, only those in `status` when
+    /// given.
+    ///
+    /// # Errors
+    /// Database failures.
+    async fn list(
+        &self,
+        t: TenantId,
+        status: Option<SuggestionStatus>,
+        page: PageRequest,
+    ) -> Result<Page<Suggestion>, RepoError>;
+
+    /// Rejects a pending suggestion: `REJECTED`, decided by `by` at `at`,
+    /// keeping `reason`. Returns the updated suggestion; `None` when it is
+    /// missing or another tenant's.
+    ///
+    /// # Errors
+    /// `Conflict("status")` when the suggestion may not become `REJECTED`
+    /// ([`SuggestionStatus::can_become`]); nothing changes then.
+    async fn reject(
+        &self,
+        t: TenantId,
+        id: SuggestionId,
+        by: UserId,
+        reason: &str,
+        at: OffsetDateTime,
+    ) -> Result<Option<Suggestion>, RepoError>;
 }

@@ -56,6 +56,7 @@ mod probe;
 mod rows;
 pub mod rules;
 pub mod sqlite;
+mod suggestions;
 #[cfg(feature = "test-support")]
 pub mod testing;
 pub mod types;

@@ -282,6 +282,32 @@ pub mod schema {
         }
     }
 
+    diesel::table! {
+        suggestions (tenant_id, id) {
+            tenant_id -> Uuid,
+            id -> Uuid,
+            ad_account_id -> Uuid,
+            rule_id -> Uuid,
+            rule_version -> Integer,
+            level -> Text,
+            entity_id -> Uuid,
+            entity_name -> Text,
+            action -> Text,
+            action_percent -> Nullable<Numeric>,
+            proposed_from -> Nullable<Numeric>,
+            proposed_to -> Nullable<Numeric>,
+            window_from -> Date,
+            window_to -> Date,
+            metrics -> Json,
+            reason -> Text,
+            status -> Text,
+            created_at -> Timestamptz,
+            decided_by -> Nullable<Uuid>,
+            decided_at -> Nullable<Timestamptz>,
+            reject_reason -> Nullable<Text>,
+        }
+    }
+
     diesel::allow_tables_to_appear_in_same_query!(
         organizations,
         users,
@@ -299,5 +325,6 @@ pub mod schema {
         kpi_weekly,
         rules,
         rule_versions,
+        suggestions,
     );
 }

@@ -283,6 +283,32 @@ pub mod schema {
         }
     }
 
+    diesel::table! {
+        suggestions (tenant_id, id) {
+            tenant_id -> Text,
+            id -> Text,
+            ad_account_id -> Text,
+            rule_id -> Text,
+            rule_version -> Integer,
+            level -> Text,
+            entity_id -> Text,
+            entity_name -> Text,
+            action -> Text,
+            action_percent -> Nullable<BigInt>,
+            proposed_from -> Nullable<BigInt>,
+            proposed_to -> Nullable<BigInt>,
+            window_from -> Date,
+            window_to -> Date,
+            metrics -> Text,
+            reason -> Text,
+            status -> Text,
+            created_at -> TimestamptzSqlite,
+            decided_by -> Nullable<Text>,
+            decided_at -> Nullable<TimestamptzSqlite>,
+            reject_reason -> Nullable<Text>,
+        }
+    }
+
     diesel::allow_tables_to_appear_in_same_query!(
         organizations,
         users,
@@ -300,5 +326,6 @@ pub mod schema {
         kpi_weekly,
         rules,
         rule_versions,
+        suggestions,
     );
 }

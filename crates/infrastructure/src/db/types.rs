@@ -79,6 +79,7 @@ db_ids!(
     domain::AdId,
     domain::AuditEntryId,
     domain::RuleId,
+    domain::SuggestionId,
 );
 
 /// Shorthand for binding any id: `campaigns::tenant_id.eq(db_id(t))`.

@@ -8,3 +8,4 @@ pub mod identity;
 pub mod ingestion;
 pub mod platform;
 pub mod rules;
+pub mod suggestions;

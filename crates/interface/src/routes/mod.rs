@@ -12,6 +12,7 @@ pub mod identity;
 pub mod ingestion;
 pub mod platform;
 pub mod rules;
+pub mod suggestions;
 
 use actix_web::web;
 use domain::page::PageRequest;
@@ -77,6 +78,10 @@ macro_rules! route_table {
                 put: rules::update_rule,
                 delete: rules::delete_rule,
             },
+
+            "/api/v1/suggestions" => { get: suggestions::list_suggestions },
+            "/api/v1/suggestions/{id}" => { get: suggestions::get_suggestion },
+            "/api/v1/suggestions/{id}/reject" => { post: suggestions::reject_suggestion },
         }
     };
 }
