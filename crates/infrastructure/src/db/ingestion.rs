@@ -557,6 +557,17 @@ const GOLD_VALUES: [&str; 11] = [
     "roas",
 ];
 
+/// An ad's platform id and the ids silver keys its rows by.
+#[derive(QueryableByName)]
+struct AdKey {
+    #[diesel(sql_type = Text)]
+    external_id: String,
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    id: DbId,
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    campaign_id: DbId,
+}
+
 /// The `ON CONFLICT` tail of an insights upsert: replace the values when one changed.
 /// `actions` is `json` on PostgreSQL, which has no equality: it compares as
 /// the text it was written as (always serialised the same way).
@@ -818,15 +829,22 @@ impl IngestionStore for Db {
                     .bind::<IdSql, _>(db_id(account))
                     .execute(c)
                     .await?;
-                    let ads: HashMap<String, (DbId, DbId)> = ads::table
-                        .filter(ads::tenant_id.eq(db_id(t)))
-                        .filter(ads::ad_account_id.eq(db_id(account)))
-                        .filter(ads::external_id.eq_any(&ext))
-                        .select((ads::external_id.assume_not_null(), (ads::id, ads::campaign_id)))
-                        .load::<(String, (DbId, DbId))>(c)
-                        .await?
-                        .into_iter()
-                        .collect();
+                    // One probe of the platform-id key per distinct ad (a
+                    // cached `= ANY($3)` plan scanned every ad per page).
+                    let ads: HashMap<String, (DbId, DbId)> = diesel::sql_query(
+                        "SELECT a.external_id, a.id, a.campaign_id FROM unnest(CAST($3 AS text[])) \
+                         AS e (ext) CROSS JOIN LATERAL (SELECT external_id, id, campaign_id \
+                         FROM ads WHERE tenant_id = $1 AND ad_account_id = $2 \
+                         AND external_id = e.ext LIMIT 1) a",
+                    )
+                    .bind::<IdSql, _>(db_id(t))
+                    .bind::<IdSql, _>(db_id(account))
+                    .bind::<Array<Text>, _>(&ext)
+                    .load::<AdKey>(c)
+                    .await?
+                    .into_iter()
+                    .map(|k| (k.external_id, (k.id, k.campaign_id)))
+                    .collect();
                     // Rows of ads not (yet) in silver are skipped, as the join did.
                     let known: Vec<(&PlatformInsight, DbId, DbId)> = rows
                         .iter()
