@@ -64,17 +64,13 @@ fn values(rows: usize, cols: usize, next: &mut usize, ph: fn(usize) -> String) -
 /// `t.c <> excluded.c OR …` over NOT NULL columns and `IS DISTINCT FROM`
 /// over nullable ones: whether an upsert changes the stored row.
 fn changed(table: &str, not_null: &[&str], nullable: &[&str]) -> String {
-    differs(table, "excluded", not_null, nullable)
-}
-
-/// `a.c <> b.c OR …` (and `IS DISTINCT FROM` over nullable columns): whether
-/// row `b` holds other values than row `a`.
-fn differs(a: &str, b: &str, not_null: &[&str], nullable: &[&str]) -> String {
-    let x = not_null.iter().map(|c| format!("{a}.{c} <> {b}.{c}"));
-    let y = nullable
+    let a = not_null
         .iter()
-        .map(|c| format!("{a}.{c} IS DISTINCT FROM {b}.{c}"));
-    x.chain(y).collect::<Vec<_>>().join(" OR ")
+        .map(|c| format!("{table}.{c} <> excluded.{c}"));
+    let b = nullable
+        .iter()
+        .map(|c| format!("{table}.{c} IS DISTINCT FROM excluded.{c}"));
+    a.chain(b).collect::<Vec<_>>().join(" OR ")
 }
 
 fn set_excluded(cols: &[&str]) -> String {
