@@ -53,6 +53,13 @@ pub fn settings(rate_limit: Option<u32>) -> Settings {
         },
         sync: application::ingestion::sync::SyncSettings::default(),
         jobs: infrastructure::jobs::JobsConfig::default(),
+        apply: application::rules::ApplySettings {
+            retry_base: Duration::from_millis(1),
+            retry_max: Duration::from_millis(1),
+            ..application::rules::ApplySettings::default()
+        },
+        alerts: adscale::config::AlertsConfig::default(),
+        smtp: None,
     }
 }
 
@@ -65,6 +72,8 @@ pub struct TestApp {
     pub db: std::sync::Arc<TestDb>,
     /// The ports the job worker runs syncs over (tests drive `RunSync` directly).
     pub ingestion: std::sync::Arc<application::ingestion::sync::IngestionPorts>,
+    /// The apply job's step (tests call `run_once` rather than wait for its schedule).
+    pub apply: std::sync::Arc<application::rules::ApplySuggestions>,
 }
 
 impl TestApp {
@@ -120,6 +129,7 @@ impl TestApp {
             .unwrap();
         let built = build(&adapters, &settings).unwrap();
         let ingestion = built.ingestion.clone();
+        let apply = built.apply_suggestions.clone();
         let state = web::Data::new(built.state);
         state.health.refresh().await;
         Self {
@@ -128,6 +138,7 @@ impl TestApp {
             adapters,
             db,
             ingestion,
+            apply,
         }
     }
 

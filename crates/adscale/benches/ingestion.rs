@@ -187,6 +187,9 @@ fn settings(graph: &str) -> Settings {
         },
         sync: SyncSettings::default(),
         jobs: JobsConfig::default(),
+        apply: application::rules::ApplySettings::default(),
+        alerts: adscale::config::AlertsConfig::default(),
+        smtp: None,
     }
 }
 

@@ -6,6 +6,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use infrastructure::notify::{SmtpSettings, SmtpTls};
+
 /// Where data lives: chosen explicitly by `DATABASE_URL`, never by fallback.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Storage {
@@ -49,6 +51,85 @@ pub struct Config {
     pub lookback_cron: String,
     pub lookback_days: i64,
     pub raw_retention_days: i64,
+    /// SMTP for e-mail alerts (`SMTP_HOST` …); `None`: e-mail channels fail
+    /// their deliveries with "e-mail is not configured".
+    pub smtp: Option<SmtpSettings>,
+    /// The alert delivery loop (`ALERTS_*`).
+    pub alerts: AlertsConfig,
+}
+
+/// Alert delivery: how often the outbox is polled, how many deliveries a
+/// round claims, how long a claim is held, and the retry policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AlertsConfig {
+    pub poll_interval: Duration,
+    pub batch: u32,
+    pub lease: Duration,
+    pub max_attempts: i32,
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        Self {
+            poll_interval: Duration::from_secs(5),
+            batch: 20,
+            lease: Duration::from_secs(300),
+            max_attempts: 8,
+            backoff_base: Duration::from_secs(30),
+            backoff_max: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// `SMTP_*`: `None` without `SMTP_HOST`.
+fn smtp_from_env() -> Result<Option<SmtpSettings>, ConfigError> {
+    let Some(host) = var("SMTP_HOST") else {
+        return Ok(None);
+    };
+    let tls = match var("SMTP_TLS")
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None | Some("starttls") => SmtpTls::StartTls,
+        Some("tls") => SmtpTls::Tls,
+        Some("none") => SmtpTls::None,
+        Some(v) => {
+            return Err(ConfigError::Invalid {
+                name: "SMTP_TLS",
+                reason: format!("{v:?} is not starttls, tls or none"),
+            });
+        }
+    };
+    let from = var("SMTP_FROM").ok_or_else(|| ConfigError::Invalid {
+        name: "SMTP_FROM",
+        reason: "is required with SMTP_HOST (e.g. `AdScale <alerts@example.com>`)".into(),
+    })?;
+    Ok(Some(SmtpSettings {
+        host,
+        port: parse("SMTP_PORT", tls.default_port())?,
+        username: var("SMTP_USERNAME"),
+        password: var("SMTP_PASSWORD"),
+        from,
+        tls,
+    }))
+}
+
+fn alerts_from_env() -> Result<AlertsConfig, ConfigError> {
+    let d = AlertsConfig::default();
+    let secs = |name: &'static str, default: Duration| -> Result<Duration, ConfigError> {
+        Ok(Duration::from_secs(parse(name, default.as_secs())?.max(1)))
+    };
+    Ok(AlertsConfig {
+        poll_interval: Duration::from_millis(parse("ALERTS_POLL_INTERVAL_MS", 5_000_u64)?.max(100)),
+        batch: parse("ALERTS_BATCH", d.batch)?.clamp(1, 500),
+        lease: secs("ALERTS_LEASE_SECS", d.lease)?,
+        max_attempts: parse("ALERTS_MAX_ATTEMPTS", d.max_attempts)?.clamp(1, 50),
+        backoff_base: secs("ALERTS_BACKOFF_BASE_SECS", d.backoff_base)?,
+        backoff_max: secs("ALERTS_BACKOFF_MAX_SECS", d.backoff_max)?,
+    })
 }
 
 impl std::fmt::Debug for Config {
@@ -185,6 +266,8 @@ impl Config {
             lookback_cron: var("LOOKBACK_CRON").unwrap_or_else(|| "0 0 3 * * *".into()),
             lookback_days: parse("SYNC_LOOKBACK_DAYS", 28)?.clamp(1, 365),
             raw_retention_days: parse("RAW_RETENTION_DAYS", 90)?.max(1),
+            smtp: smtp_from_env()?,
+            alerts: alerts_from_env()?,
             bind_addr: parse("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
             workers: parse("WORKERS", cores)?.max(1),
             storage,

@@ -76,15 +76,33 @@ fn spawn_worker(
         .take()
         .context("the job queue was already taken by another worker")?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let uses = worker_use_cases(&built.ingestion, built.evaluate_rules.clone());
+    let uses = worker_use_cases(built);
     let cfg = settings.jobs.clone();
-    let handle = tokio::spawn(async move {
-        infrastructure::jobs::run_worker(source, uses, cfg, async move {
-            let _ = stopped.await;
-        })
-        .await
+    // One stop signal for both loops: the job worker and alert delivery.
+    let (stopping, stop_seen) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        let _ = stopped.await;
+        let _ = stopping.send(true);
     });
-    tracing::info!("job worker running in this process");
+    let until_stopped = |mut seen: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = seen.wait_for(|stop| *stop).await;
+    };
+    let alerts = tokio::spawn(infrastructure::alerts_worker::run_alerts_worker(
+        built.deliver_alerts.clone(),
+        built.alerts_worker,
+        until_stopped(stop_seen.clone()),
+    ));
+    let handle = tokio::spawn(async move {
+        let jobs =
+            infrastructure::jobs::run_worker(source, uses, cfg, until_stopped(stop_seen)).await;
+        if jobs.is_err() {
+            alerts.abort();
+        }
+        // Alert delivery finishes the attempt in flight, then stops.
+        let _ = alerts.await;
+        jobs
+    });
+    tracing::info!("job worker and alert delivery running in this process");
     Ok((stop, handle))
 }
 

@@ -14,7 +14,11 @@ use application::ads::{
     ListAdSets, ListAds, ListCampaigns, TopAds, UpdateAd, UpdateAdAccount, UpdateAdSet,
     UpdateCampaign,
 };
+use application::analysis::{
+    DetectAnomalies, DetectTrends, GoldReader, ProposeBudgetAllocation, ScoreCampaigns,
+};
 use application::audit::Auditor;
+use application::audit::ListAuditLog;
 use application::identity::{
     AddMember, AuthenticateAccessToken, AuthenticateApiKey, ChangeMemberRole, CreateApiKey, GetMe,
     ListApiKeys, ListMembers, Login, Logout, RefreshSession, Register, RemoveMember, RevokeApiKey,
@@ -27,9 +31,11 @@ use application::ingestion::sync::{
     RequestSync, RunSync, ScheduleSyncs,
 };
 use application::platform::HealthMonitor;
+use application::rules::BacktestRule;
 use application::rules::{
-    CreateRule, DeleteRule, EvaluateRules, GetRule, GetSuggestion, ListRules, ListSuggestions,
-    RejectSuggestion, UpdateRule,
+    AcceptSuggestion, ApplyEntities, ApplySettings, ApplySuggestions, CreateRule, DeleteRule,
+    EvaluateRules, EvaluateScheduledRules, EvaluationPorts, GetRule, GetSuggestion, ListRules,
+    ListSuggestions, RejectSuggestion, UpdateRule,
 };
 use domain::identity::{AccessTokens, ApiKeyRepository, PasswordHasher, Secrets};
 use domain::ingestion::{AdsPlatform, Locks, SecretBox, SyncQueue};
@@ -46,13 +52,25 @@ use infrastructure::meta::throttle::{MemoryThrottleStore, RedisThrottleStore, Th
 use infrastructure::rate_limit::{MemoryRateLimiter, RedisRateLimiter};
 use infrastructure::redis_pool::{RedisBreaker, RedisProbe, redis_client, redis_pool};
 use interface::{
-    AdsApi, AppState, IdentityApi, IngestionApi, RateLimitSettings, RulesApi, SuggestionsApi,
+    AdsApi, AppState, AuditApi, IdentityApi, IngestionApi, RateLimitSettings, RulesApi,
+    SuggestionsApi,
 };
 
 use application::ingestion::sync::SyncSettings;
 use infrastructure::jobs::JobsConfig;
 use infrastructure::meta::client::MetaConfig;
 use infrastructure::secret_box::AesSecretBox;
+use interface::state::AnalysisApi;
+
+use crate::config::AlertsConfig;
+use application::notify::{
+    CreateChannel, DeleteChannel, DeliverAlerts, GetAlert, GetChannel, ListAlerts, ListChannels,
+    TestChannel, UpdateChannel,
+};
+use domain::notify::RetryPolicy;
+use infrastructure::alerts_worker::AlertsWorkerConfig;
+use infrastructure::notify::{ChannelNotifier, EmailNotifier, SmtpSettings};
+use interface::AlertsApi;
 
 use crate::config::{Config, Storage};
 
@@ -109,6 +127,12 @@ pub struct Settings {
     pub meta: MetaConfig,
     pub sync: SyncSettings,
     pub jobs: JobsConfig,
+    /// Applying accepted suggestions (holds, retries).
+    pub apply: ApplySettings,
+    /// Alert delivery: poll interval, batch, lease, retries.
+    pub alerts: AlertsConfig,
+    /// SMTP for e-mail alerts; `None`: e-mail deliveries fail ("not configured").
+    pub smtp: Option<SmtpSettings>,
 }
 
 impl Settings {
@@ -150,6 +174,9 @@ impl Settings {
             meta,
             sync,
             jobs,
+            apply: ApplySettings::default(),
+            alerts: config.alerts,
+            smtp: config.smtp.clone(),
             jwt_secret,
             access_token_ttl_secs: config.access_token_ttl_secs,
             refresh_token_ttl_days: config.refresh_token_ttl_days,
@@ -330,6 +357,12 @@ pub struct Built {
     /// Judges rules on an account's fresh data; the worker runs it after
     /// every successful sync.
     pub evaluate_rules: Arc<EvaluateRules>,
+    /// Applies accepted suggestions through the platform; the worker runs
+    /// it every `jobs.apply_poll`.
+    pub apply_suggestions: Arc<ApplySuggestions>,
+    /// Delivers the alert outbox; the worker loop runs it.
+    pub deliver_alerts: Arc<DeliverAlerts>,
+    pub alerts_worker: AlertsWorkerConfig,
 }
 
 /// Builds every use case over the adapters (see [`build`]).
@@ -340,14 +373,19 @@ pub fn build_state(a: &Adapters, s: &Settings) -> anyhow::Result<AppState> {
     Ok(build(a, s)?.state)
 }
 
-/// The use cases the job worker drives, over the same ports as the API;
-/// `after_sync` runs after every successful sync (rule evaluation).
+/// The use cases the job worker drives, over the same ports as the API:
+/// syncs (each successful one followed by the `after_sync` rules), their
+/// schedules, the `hourly`/`daily` rules and applying accepted suggestions.
 #[must_use]
-pub fn worker_use_cases(
-    ports: &Arc<IngestionPorts>,
-    after_sync: Arc<dyn AfterSync>,
-) -> WorkerUseCases {
+pub fn worker_use_cases(built: &Built) -> WorkerUseCases {
+    let ports = &built.ingestion;
+    let after_sync: Arc<dyn AfterSync> = built.evaluate_rules.clone();
     WorkerUseCases {
+        apply: built.apply_suggestions.clone(),
+        evaluate: Arc::new(EvaluateScheduledRules::new(
+            built.evaluate_rules.clone(),
+            ports.connections.clone(),
+        )),
         run: Arc::new(RunSync::new(ports.clone()).with_after_sync(after_sync)),
         schedule: Arc::new(ScheduleSyncs::new(ports.clone())),
         recover: Arc::new(RecoverSyncs::new(ports.clone())),
@@ -371,14 +409,16 @@ pub fn build(a: &Adapters, s: &Settings) -> anyhow::Result<Built> {
     let tokens: Arc<dyn AccessTokens> =
         Arc::new(JwtTokens::with_ttl(&s.jwt_secret, s.access_token_ttl_secs)?);
     let db = &a.db;
-    let evaluate_rules = Arc::new(EvaluateRules::new(
-        db.clone(),
-        db.clone(),
-        db.clone(),
-        db.clone(),
-        db.clone(),
-        clock.clone(),
-    ));
+    let evaluate_rules = Arc::new(EvaluateRules::new(EvaluationPorts {
+        rules: db.clone(),
+        suggestions: db.clone(),
+        accounts: db.clone(),
+        campaigns: db.clone(),
+        ad_sets: db.clone(),
+        ads: db.clone(),
+        store: db.clone(),
+        clock: clock.clone(),
+    }));
     let api_keys: Arc<dyn ApiKeyRepository> = Arc::new(CachedApiKeys::new(db.clone()));
     let audit = Auditor::new(db.clone(), clock.clone());
     let sessions = SessionIssuer::new(
@@ -442,7 +482,30 @@ pub fn build(a: &Adapters, s: &Settings) -> anyhow::Result<Built> {
     let suggestions = SuggestionsApi {
         list_suggestions: ListSuggestions::new(db.clone()),
         get_suggestion: GetSuggestion::new(db.clone()),
+        accept_suggestion: AcceptSuggestion::new(db.clone(), clock.clone(), audit.clone()),
         reject_suggestion: RejectSuggestion::new(db.clone(), clock.clone(), audit.clone()),
+    };
+    let audit_api = AuditApi {
+        list_audit_log: ListAuditLog::new(db.clone()),
+    };
+    let apply_suggestions = Arc::new(ApplySuggestions::new(
+        db.clone(),
+        db.clone(),
+        ApplyEntities {
+            campaigns: db.clone(),
+            ad_sets: db.clone(),
+            ads: db.clone(),
+        },
+        ingestion.clone(),
+        s.apply.clone(),
+    ));
+    let gold = GoldReader::new(db.clone(), db.clone(), db.clone(), clock.clone());
+    let analysis = AnalysisApi {
+        scores: ScoreCampaigns::new(gold.clone()),
+        anomalies: DetectAnomalies::new(gold.clone()),
+        trends: DetectTrends::new(gold.clone()),
+        budget_allocation: ProposeBudgetAllocation::new(gold.clone()),
+        backtest_rule: BacktestRule::new(db.clone(), gold, db.clone(), db.clone(), db.clone()),
     };
     let ads = AdsApi {
         create_ad_account: CreateAdAccount::new(
@@ -496,12 +559,16 @@ pub fn build(a: &Adapters, s: &Settings) -> anyhow::Result<Built> {
         get_sync_run: GetSyncRun::new(db.clone()),
         import_csv: ImportCsv::new(ingestion.clone()),
     };
+    let (alerts_api, deliver_alerts) = alerts(db, &ingestion.secrets, s)?;
     let state = AppState {
         identity,
         ads,
         ingestion: ingestion_api,
         rules,
         suggestions,
+        audit: audit_api,
+        alerts: alerts_api,
+        analysis,
         health: Arc::new(HealthMonitor::new(a.probes.clone())),
         rate_limiter: a.rate_limiter.clone(),
         rate_limit: s.rate_limit,
@@ -512,5 +579,69 @@ pub fn build(a: &Adapters, s: &Settings) -> anyhow::Result<Built> {
         state,
         ingestion,
         evaluate_rules,
+        apply_suggestions,
+        deliver_alerts,
+        alerts_worker: AlertsWorkerConfig {
+            poll_interval: s.alerts.poll_interval,
+            batch: s.alerts.batch,
+        },
     })
+}
+
+/// Channel and alert use cases, and the outbox delivery over Slack,
+/// webhooks and (when `SMTP_HOST` is set) e-mail.
+///
+/// # Errors
+/// The HTTP client or the SMTP settings cannot be used.
+fn alerts(
+    db: &Arc<Db>,
+    secrets: &Arc<dyn SecretBox>,
+    s: &Settings,
+) -> anyhow::Result<(AlertsApi, Arc<DeliverAlerts>)> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let audit = Auditor::new(db.clone(), clock.clone());
+    let email = s
+        .smtp
+        .as_ref()
+        .map(|smtp| EmailNotifier::from_settings(smtp, infrastructure::notify::DEFAULT_TIMEOUT))
+        .transpose()
+        .context("SMTP settings")?;
+    let http = infrastructure::notify::http_client().context("the alert HTTP client")?;
+    let notifier = Arc::new(ChannelNotifier::new(http, email));
+    let a = &s.alerts;
+    let policy = RetryPolicy {
+        max_attempts: a.max_attempts,
+        base: time::Duration::try_from(a.backoff_base).context("ALERTS_BACKOFF_BASE_SECS")?,
+        max: time::Duration::try_from(a.backoff_max).context("ALERTS_BACKOFF_MAX_SECS")?,
+    };
+    let deliver = Arc::new(DeliverAlerts::new(
+        db.clone(),
+        notifier,
+        secrets.clone(),
+        clock.clone(),
+        policy,
+        time::Duration::try_from(a.lease).context("ALERTS_LEASE_SECS")?,
+        a.batch,
+    ));
+    let api = AlertsApi {
+        list_channels: ListChannels::new(db.clone()),
+        create_channel: CreateChannel::new(
+            db.clone(),
+            secrets.clone(),
+            clock.clone(),
+            audit.clone(),
+        ),
+        get_channel: GetChannel::new(db.clone()),
+        update_channel: UpdateChannel::new(
+            db.clone(),
+            secrets.clone(),
+            clock.clone(),
+            audit.clone(),
+        ),
+        delete_channel: DeleteChannel::new(db.clone(), clock.clone(), audit.clone()),
+        test_channel: TestChannel::new(db.clone(), db.clone(), clock, audit),
+        list_alerts: ListAlerts::new(db.clone()),
+        get_alert: GetAlert::new(db.clone()),
+    };
+    Ok((api, deliver))
 }

@@ -4,10 +4,15 @@
 
 use std::sync::Arc;
 
-use domain::audit::{AuditEntry, AuditLogRepository};
-use domain::identity::Actor;
+use domain::audit::{AuditEntry, AuditFilter, AuditLogRepository};
+use domain::error::ValidationError;
+use domain::identity::{Actor, Permission};
+use domain::page::{Page, PageRequest};
 use domain::platform::Clock;
 use domain::{AuditEntryId, TenantId};
+
+use crate::AppError;
+use crate::error::require;
 
 /// Shared by every use case that changes data.
 #[derive(Clone)]
@@ -63,6 +68,13 @@ impl Auditor {
         self.append(tenant, "system".to_owned(), change).await;
     }
 
+    /// Records an action a job took on someone's behalf: `actor` is the
+    /// person's label (`user:<id>`, as [`Actor::label`] writes it) or
+    /// `system` when nobody asked (auto-apply).
+    pub async fn record_for(&self, tenant: TenantId, actor: String, change: Change<'_>) {
+        self.append(tenant, actor, change).await;
+    }
+
     async fn append(&self, tenant_id: TenantId, actor: String, c: Change<'_>) {
         let entry = AuditEntry {
             id: AuditEntryId::generate(),
@@ -82,10 +94,43 @@ impl Auditor {
 }
 
 /// One audited change.
-struct Change<'a> {
-    action: &'a str,
-    entity_type: &'a str,
-    entity_id: &'a str,
-    before: Option<serde_json::Value>,
-    after: Option<serde_json::Value>,
+pub struct Change<'a> {
+    /// e.g. `campaign.update`.
+    pub action: &'a str,
+    pub entity_type: &'a str,
+    pub entity_id: &'a str,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+/// Reads the audit log (admins and owners: it shows who did what to
+/// everything, members and keys included).
+pub struct ListAuditLog {
+    repo: Arc<dyn AuditLogRepository>,
+}
+
+impl ListAuditLog {
+    #[must_use]
+    pub fn new(repo: Arc<dyn AuditLogRepository>) -> Self {
+        Self { repo }
+    }
+
+    /// The tenant's entries matching `filter`, newest first.
+    ///
+    /// # Errors
+    /// Forbidden below admin; validation when `from` is after `to`.
+    pub async fn execute(
+        &self,
+        actor: &Actor,
+        filter: AuditFilter,
+        page: PageRequest,
+    ) -> Result<Page<AuditEntry>, AppError> {
+        require(actor, Permission::Write)?;
+        if let (Some(from), Some(to)) = (filter.from, filter.to)
+            && from > to
+        {
+            return Err(ValidationError::new("from", "must not be after to").into());
+        }
+        Ok(self.repo.list(actor.tenant_id, &filter, page).await?)
+    }
 }

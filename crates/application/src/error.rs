@@ -18,6 +18,8 @@ pub enum Resource {
     SyncRun,
     Rule,
     Suggestion,
+    NotificationChannel,
+    Alert,
 }
 
 impl Resource {
@@ -35,6 +37,8 @@ impl Resource {
             Resource::SyncRun => "SYNC_RUN_NOT_FOUND",
             Resource::Rule => "RULE_NOT_FOUND",
             Resource::Suggestion => "SUGGESTION_NOT_FOUND",
+            Resource::NotificationChannel => "NOTIFICATION_CHANNEL_NOT_FOUND",
+            Resource::Alert => "ALERT_NOT_FOUND",
         }
     }
     #[must_use]
@@ -51,6 +55,8 @@ impl Resource {
             Resource::SyncRun => "sync run",
             Resource::Rule => "rule",
             Resource::Suggestion => "suggestion",
+            Resource::NotificationChannel => "notification channel",
+            Resource::Alert => "alert",
         }
     }
 }

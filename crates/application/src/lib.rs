@@ -3,10 +3,13 @@
 //! HTTP, SQL and Redis do not.
 
 pub mod ads;
+pub mod analysis;
 pub mod audit;
 pub mod error;
 pub mod identity;
 pub mod ingestion;
+pub mod notify;
+mod paging;
 pub mod platform;
 pub mod rules;
 

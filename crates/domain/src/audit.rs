@@ -23,15 +23,33 @@ pub struct AuditEntry {
     pub after: Option<serde_json::Value>,
 }
 
+/// Which entries to list; every field left `None` matches everything. Text
+/// fields match exactly; `from` and `to` bound `at` (both inclusive).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub entity_type: Option<String>,
+    pub entity_id: Option<String>,
+    /// `user:<id>`, `api_key:<id>` or `system`.
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub from: Option<OffsetDateTime>,
+    pub to: Option<OffsetDateTime>,
+}
+
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait AuditLogRepository: Send + Sync {
     /// # Errors
     /// Database failures.
     async fn append(&self, entry: &AuditEntry) -> Result<(), RepoError>;
-    /// Newest first.
+    /// The tenant's entries that match `filter`, newest first.
     ///
     /// # Errors
     /// Database failures.
-    async fn list(&self, t: TenantId, page: PageRequest) -> Result<Page<AuditEntry>, RepoError>;
+    async fn list(
+        &self,
+        t: TenantId,
+        filter: &AuditFilter,
+        page: PageRequest,
+    ) -> Result<Page<AuditEntry>, RepoError>;
 }

@@ -368,6 +368,20 @@ pub trait SyncRunRepository: Send + Sync {
         outcome: &SyncOutcome,
         at: OffsetDateTime,
     ) -> Result<(), RepoError>;
+    /// [`SyncRunRepository::finish`], writing `alerts` (a failed sync, an
+    /// expired token) into the alert outbox in the same transaction, each
+    /// fanned out to the tenant's matching notification channels.
+    ///
+    /// # Errors
+    /// Database failures; nothing is written then.
+    async fn finish_with_alerts(
+        &self,
+        t: TenantId,
+        id: SyncRunId,
+        outcome: &SyncOutcome,
+        at: OffsetDateTime,
+        alerts: &[crate::notify::Alert],
+    ) -> Result<(), RepoError>;
     /// Puts a running run back in the queue after a failed attempt that
     /// will be retried, keeping the reason visible.
     ///
@@ -476,6 +490,14 @@ pub struct Upserted {
 pub struct CampaignInsight {
     pub date: Date,
     pub campaign_external_id: String,
+    pub totals: KpiTotals,
+}
+
+/// One ad set's or ad's silver sums of one day (rules judge them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntityDay {
+    pub entity_id: uuid::Uuid,
+    pub date: Date,
     pub totals: KpiTotals,
 }
 
@@ -606,6 +628,19 @@ pub trait IngestionStore: Send + Sync {
         account: AdAccountId,
         range: DateRange,
     ) -> Result<Vec<CampaignDay>, RepoError>;
+    /// Silver sums per ad (`InsightLevel::Ad`: the ad rows) or per ad set
+    /// (`InsightLevel::AdSet`: its current ads' rows added up) and day over
+    /// the range. Any other level has none here.
+    ///
+    /// # Errors
+    /// Database failures.
+    async fn entity_days(
+        &self,
+        t: TenantId,
+        account: AdAccountId,
+        level: crate::ads::InsightLevel,
+        range: DateRange,
+    ) -> Result<Vec<EntityDay>, RepoError>;
     /// Gold: writes KPI rows of one period kind; rows whose values did not
     /// change are left alone. Returns how many rows were inserted or changed.
     ///

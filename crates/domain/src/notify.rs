@@ -17,6 +17,26 @@ use uuid::Uuid;
 use crate::error::ValidationError;
 use crate::ids::TenantId;
 
+mod builders;
+mod channel;
+mod outbox;
+mod retry;
+
+pub use channel::{
+    ChannelFilter, ChannelId, ChannelKind, MAX_CHANNEL_NAME_CHARS, MAX_RECIPIENTS,
+    MIN_WEBHOOK_SECRET_CHARS, NotificationChannel, NotificationChannelRepository, channel_name,
+};
+pub use outbox::{
+    AlertFilter, AlertOutbox, AlertRecord, ChannelState, ClaimedDelivery, Delivery, DeliveryKey,
+    DeliveryOutcome, DeliveryStatus,
+};
+pub use retry::{RetryPolicy, jitter_for};
+
+#[cfg(feature = "mocks")]
+pub use channel::MockNotificationChannelRepository;
+#[cfg(feature = "mocks")]
+pub use outbox::MockAlertOutbox;
+
 // ------------------------------------------------------------------ alert
 
 /// What happened. The string form is the event name receivers see
@@ -29,6 +49,8 @@ pub enum AlertKind {
     TokenExpired,
     ActionApplied,
     ActionFailed,
+    /// Sent on request to one channel, to check that it is set up.
+    Test,
 }
 
 /// How urgently a person should look.
@@ -75,7 +97,8 @@ wire_enum!(AlertKind, "kind",
     SyncFailed => "sync.failed",
     TokenExpired => "token.expired",
     ActionApplied => "action.applied",
-    ActionFailed => "action.failed");
+    ActionFailed => "action.failed",
+    Test => "channel.test");
 wire_enum!(Severity, "severity", Info => "info", Warning => "warning", Critical => "critical");
 
 /// One alert for one tenant, rendered once and sent to each of its channels.
@@ -126,7 +149,7 @@ impl ChannelTarget {
 
 /// `https://host/<redacted>`: scheme and host only, without user info, port
 /// path, query or fragment (any of which may carry a credential).
-fn redact_url(url: &str) -> String {
+pub(crate) fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return "<redacted>".to_owned();
     };

@@ -3,9 +3,12 @@
 //!
 //! Owns: the queue (Redis in production, in-memory in the embedded mode),
 //! the sync worker (retries with jittered exponential backoff, bounded
-//! concurrency, panics caught, graceful shutdown), the three schedules
-//! (regular sync, nightly lookback, bronze purge) and the start-up recovery
-//! call. It never decides what a sync does: that is
+//! concurrency, panics caught, graceful shutdown), the schedules (regular
+//! sync, nightly lookback, bronze purge, `hourly` and `daily` rule
+//! evaluation, and the apply job's poll every 5 seconds, which applies
+//! accepted suggestions: their queue is the suggestions table, so it is
+//! durable in both modes and several processes share it) and the start-up
+//! recovery call. It never decides what a sync does: that is
 //! `application::ingestion::sync`, whose use cases it calls.
 //!
 //! # Delivery guarantees and trade-offs
@@ -59,8 +62,10 @@ use application::AppError;
 use application::ingestion::sync::{
     JobOutcome, PurgeRawPayloads, RecoverSyncs, RunSync, ScheduleSyncs,
 };
+use application::rules::{ApplySuggestions, EvaluateScheduledRules};
 use async_trait::async_trait;
 use domain::ingestion::{QueueError, SyncJob, SyncKind, SyncQueue};
+use domain::rules::Schedule;
 use domain::{SyncRunId, TenantId};
 use futures_util::future::{BoxFuture, FutureExt, Shared};
 use futures_util::sink::Sink;
@@ -127,6 +132,12 @@ pub struct JobsConfig {
     pub lookback_cron: String,
     /// Bronze retention purge (and Redis queue cleanup): nightly at 03:30 UTC.
     pub purge_cron: String,
+    /// Applying accepted suggestions (the apply job's poll): every 5 seconds.
+    pub apply_cron: String,
+    /// Rules on the `hourly` schedule: at minute 5 of every hour.
+    pub hourly_rules_cron: String,
+    /// Rules on the `daily` schedule: at 06:00 UTC.
+    pub daily_rules_cron: String,
     /// How often an idle Redis worker looks for new jobs.
     pub poll_interval: Duration,
     /// How long shutdown waits for running jobs.
@@ -145,6 +156,9 @@ impl Default for JobsConfig {
             regular_cron: "0 */30 * * * *".to_owned(),
             lookback_cron: "0 0 3 * * *".to_owned(),
             purge_cron: "0 30 3 * * *".to_owned(),
+            apply_cron: "*/5 * * * * *".to_owned(),
+            hourly_rules_cron: "0 5 * * * *".to_owned(),
+            daily_rules_cron: "0 0 6 * * *".to_owned(),
             poll_interval: Duration::from_secs(1),
             shutdown_grace: Duration::from_secs(25),
             finished_retention: Duration::from_secs(7 * 86_400),
@@ -486,13 +500,17 @@ pub struct WorkerUseCases {
     pub schedule: Arc<ScheduleSyncs>,
     pub recover: Arc<RecoverSyncs>,
     pub purge: Arc<PurgeRawPayloads>,
+    /// Applies accepted suggestions (their queue is the suggestions table).
+    pub apply: Arc<ApplySuggestions>,
+    /// Judges the `hourly` and `daily` rules.
+    pub evaluate: Arc<EvaluateScheduledRules>,
 }
 
 type ShutdownSignal = Shared<BoxFuture<'static, ()>>;
 
 /// Runs the job runtime until `shutdown` completes: first re-queues the runs
 /// a previous process left unfinished (`RecoverSyncs`), then runs the sync
-/// worker and the three schedules together, then stops them gracefully
+/// worker and the schedules together, then stops them gracefully
 /// (see the module documentation).
 ///
 /// # Errors
@@ -573,7 +591,43 @@ pub async fn run_worker(
         cfg.shutdown_grace,
     );
 
-    tokio::join!(sync, regular, lookback, purge);
+    let apply_uc = Arc::clone(&uses.apply);
+    let apply = cron_worker(
+        "cron-apply",
+        parse_cron("apply_cron", &cfg.apply_cron)?,
+        move || {
+            let apply = Arc::clone(&apply_uc);
+            async move { apply_suggestions(&apply).await }
+        },
+        shutdown.clone(),
+        cfg.shutdown_grace,
+    );
+
+    let rules = |role: &'static str, schedule: cron::Schedule, which: Schedule| {
+        let evaluate = Arc::clone(&uses.evaluate);
+        cron_worker(
+            role,
+            schedule,
+            move || {
+                let evaluate = Arc::clone(&evaluate);
+                async move { evaluate_rules(&evaluate, which).await }
+            },
+            shutdown.clone(),
+            cfg.shutdown_grace,
+        )
+    };
+    let hourly = rules(
+        "cron-rules-hourly",
+        parse_cron("hourly_rules_cron", &cfg.hourly_rules_cron)?,
+        Schedule::Hourly,
+    );
+    let daily = rules(
+        "cron-rules-daily",
+        parse_cron("daily_rules_cron", &cfg.daily_rules_cron)?,
+        Schedule::Daily,
+    );
+
+    tokio::join!(sync, regular, lookback, purge, apply, hourly, daily);
     tracing::info!("job runtime stopped");
     Ok(())
 }
@@ -838,6 +892,35 @@ async fn cron_worker<F, Fut>(
             .run()
     })
     .await;
+}
+
+async fn evaluate_rules(evaluate: &EvaluateScheduledRules, schedule: Schedule) {
+    let evaluated: BoxFuture<'_, _> = Box::pin(evaluate.execute(schedule));
+    match evaluated.await {
+        Ok(c) => tracing::info!(
+            schedule = schedule.as_str(),
+            evaluated = c.evaluated,
+            created = c.created,
+            "scheduled rules evaluated"
+        ),
+        Err(e) => tracing::error!(
+            schedule = schedule.as_str(),
+            error = %e,
+            "could not evaluate scheduled rules; the next tick tries again"
+        ),
+    }
+}
+
+async fn apply_suggestions(apply: &ApplySuggestions) {
+    let applied: BoxFuture<'_, _> = Box::pin(apply.run_once());
+    match applied.await {
+        Ok(0) => {}
+        Ok(taken) => tracing::info!(taken, "accepted suggestions applied or rescheduled"),
+        Err(e) => tracing::error!(
+            error = %e,
+            "could not apply accepted suggestions; the next tick tries again"
+        ),
+    }
 }
 
 async fn schedule_syncs(schedule: &ScheduleSyncs, kind: SyncKind) {

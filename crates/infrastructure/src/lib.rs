@@ -3,6 +3,7 @@
 //! in-memory fallbacks, crypto and the clock. Nothing here is reachable from
 //! `domain` or `application`; the binary wires these into use cases.
 
+pub mod alerts_worker;
 pub mod api_key_cache;
 pub mod cache;
 pub mod clock;

@@ -11,7 +11,7 @@ use domain::ads::{
     Currency, DateRange, EntityFilter, EntityStatus, InsightDaily, InsightLevel, InsightRepository,
     TopMetric,
 };
-use domain::audit::{AuditEntry, AuditLogRepository};
+use domain::audit::{AuditEntry, AuditFilter, AuditLogRepository};
 use domain::identity::{
     ApiKey, ApiKeyRepository, Email, Membership, MembershipRepository, Organization,
     OrganizationRepository, RefreshToken, RefreshTokenRepository, Role, User, UserRepository,
@@ -1363,13 +1363,14 @@ async fn audit_log_appends_and_lists_newest_first(tdb: TestDb) {
     for e in &entries {
         db.append(e).await.unwrap();
     }
-    let page = AuditLogRepository::list(&db, t, first_page(2))
+    let page = AuditLogRepository::list(&db, t, &AuditFilter::default(), first_page(2))
         .await
         .unwrap();
     assert_eq!(page.items, vec![entries[2].clone(), entries[1].clone()]);
     let rest = AuditLogRepository::list(
         &db,
         t,
+        &AuditFilter::default(),
         PageRequest::new(Some(2), page.next_cursor.as_deref()).unwrap(),
     )
     .await
@@ -1378,12 +1379,46 @@ async fn audit_log_appends_and_lists_newest_first(tdb: TestDb) {
     assert_eq!(rest.items[0].before, None);
     assert_eq!(rest.next_cursor, None);
     assert!(
-        AuditLogRepository::list(&db, other, first_page(10))
+        AuditLogRepository::list(&db, other, &AuditFilter::default(), first_page(10))
             .await
             .unwrap()
             .items
             .is_empty()
     );
+
+    let listed = |f: AuditFilter| {
+        let db = &db;
+        async move {
+            AuditLogRepository::list(db, t, &f, first_page(10))
+                .await
+                .unwrap()
+                .items
+        }
+    };
+    let one = AuditFilter {
+        entity_type: Some("campaign".to_owned()),
+        entity_id: Some(entries[1].entity_id.clone()),
+        actor: Some(entries[1].actor.clone()),
+        action: Some("campaign.update".to_owned()),
+        from: Some(entries[1].at),
+        to: Some(entries[1].at),
+    };
+    assert_eq!(listed(one).await, vec![entries[1].clone()]);
+    let other_action = AuditFilter {
+        action: Some("campaign.delete".to_owned()),
+        ..AuditFilter::default()
+    };
+    assert!(listed(other_action).await.is_empty());
+    let before_all = AuditFilter {
+        to: Some(entries[0].at - time::Duration::seconds(1)),
+        ..AuditFilter::default()
+    };
+    assert!(listed(before_all).await.is_empty());
+    let since_first = AuditFilter {
+        from: Some(entries[0].at),
+        ..AuditFilter::default()
+    };
+    assert_eq!(listed(since_first).await.len(), 3);
 }
 
 async fn probe_reports_a_healthy_database(tdb: TestDb) {

@@ -5,12 +5,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use domain::TenantId;
 use domain::notify::{Alert, AlertKind, ChannelTarget, DeliveryError, Notifier, Severity};
 use domain::platform::Clock;
+use infrastructure::notify::testing::SmtpSink;
 use infrastructure::notify::{
     ChannelNotifier, EmailConfigError, EmailNotifier, SlackNotifier, WebhookNotifier, http_client,
     sign, verify,
@@ -18,7 +19,6 @@ use infrastructure::notify::{
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::macros::datetime;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 use uuid::Uuid;
 use wiremock::matchers::{body_json, header, method, path};
@@ -403,131 +403,6 @@ async fn webhook_client_errors_are_permanent_server_errors_retryable() {
 }
 
 // ------------------------------------------------------------------ e-mail
-
-/// What the SMTP sink received in one transaction.
-#[derive(Debug, Clone, Default)]
-struct Received {
-    mail_from: String,
-    rcpt_to: Vec<String>,
-    /// The DATA section, dot-unstuffed, CRLF line ends.
-    data: String,
-}
-
-impl Received {
-    fn split(&self) -> (&str, &str) {
-        self.data.split_once("\r\n\r\n").unwrap()
-    }
-    /// An unfolded header value by name.
-    fn header(&self, name: &str) -> Option<String> {
-        let unfolded = self.split().0.replace("\r\n ", " ").replace("\r\n\t", " ");
-        unfolded.split("\r\n").find_map(|line| {
-            let (k, v) = line.split_once(':')?;
-            k.eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
-        })
-    }
-    fn body(&self) -> String {
-        self.split().1.replace("\r\n", "\n")
-    }
-}
-
-/// A minimal SMTP server on 127.0.0.1:0: EHLO/HELO, MAIL, RCPT, DATA, RSET,
-/// NOOP, QUIT. `rcpt_reply` replaces the `250` to RCPT (e.g. a 550).
-struct SmtpSink {
-    addr: SocketAddr,
-    received: Arc<Mutex<Vec<Received>>>,
-    sessions: Arc<Mutex<u32>>,
-}
-
-impl SmtpSink {
-    async fn start(rcpt_reply: Option<&'static str>) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let received = Arc::new(Mutex::new(Vec::new()));
-        let sessions = Arc::new(Mutex::new(0));
-        let (r, s) = (received.clone(), sessions.clone());
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                *s.lock().unwrap() += 1;
-                tokio::spawn(session(stream, rcpt_reply, r.clone()));
-            }
-        });
-        Self {
-            addr,
-            received,
-            sessions,
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("smtp://{}", self.addr)
-    }
-
-    fn received(&self) -> Vec<Received> {
-        self.received.lock().unwrap().clone()
-    }
-
-    fn sessions(&self) -> u32 {
-        *self.sessions.lock().unwrap()
-    }
-}
-
-async fn session(
-    stream: tokio::net::TcpStream,
-    rcpt_reply: Option<&'static str>,
-    received: Arc<Mutex<Vec<Received>>>,
-) {
-    let (read, mut write) = stream.into_split();
-    let mut lines = BufReader::new(read).lines();
-    let mut current = Received::default();
-    write.write_all(b"220 sink.test ESMTP\r\n").await.unwrap();
-    while let Ok(Some(line)) = lines.next_line().await {
-        let upper = line.to_ascii_uppercase();
-        let reply: &str = if upper.starts_with("EHLO") {
-            "250-sink.test\r\n250 8BITMIME"
-        } else if upper.starts_with("HELO") || upper == "NOOP" {
-            "250 OK"
-        } else if upper.starts_with("MAIL FROM:") {
-            current = Received {
-                mail_from: line[10..].trim().to_owned(),
-                ..Received::default()
-            };
-            "250 2.1.0 OK"
-        } else if upper.starts_with("RCPT TO:") {
-            current.rcpt_to.push(line[8..].trim().to_owned());
-            rcpt_reply.unwrap_or("250 2.1.5 OK")
-        } else if upper == "DATA" {
-            write
-                .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
-                .await
-                .unwrap();
-            let mut data = Vec::new();
-            while let Ok(Some(l)) = lines.next_line().await {
-                if l == "." {
-                    break;
-                }
-                data.push(l.strip_prefix('.').map_or(l.clone(), str::to_owned));
-            }
-            current.data = data.join("\r\n");
-            received.lock().unwrap().push(current.clone());
-            "250 2.0.0 queued"
-        } else if upper == "RSET" {
-            current = Received::default();
-            "250 OK"
-        } else if upper == "QUIT" {
-            let _ = write.write_all(b"221 2.0.0 bye\r\n").await;
-            return;
-        } else {
-            "502 5.5.2 command not implemented"
-        };
-        if write
-            .write_all(format!("{reply}\r\n").as_bytes())
-            .await
-            .is_err()
-        {
-            return;
-        }
-    }
-}
 
 fn email(sink_url: &str) -> EmailNotifier {
     EmailNotifier::new(

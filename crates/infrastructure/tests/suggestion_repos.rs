@@ -8,9 +8,10 @@ use domain::ads::{
     AdAccount, AdAccountRepository, AdAccountStatus, AdPlatform, Currency, DateRange,
 };
 use domain::identity::{Organization, OrganizationRepository, User};
+use domain::notify::{AlertFilter, AlertKind, AlertOutbox};
 use domain::page::PageRequest;
 use domain::rules::{
-    MetricSnapshot, Proposal, Rule, RuleAction, RuleRepository, RuleSpec, Suggestion,
+    ApplyResult, MetricSnapshot, Proposal, Rule, RuleAction, RuleRepository, RuleSpec, Suggestion,
     SuggestionRepository, SuggestionStatus, Trigger,
 };
 use domain::{AdAccountId, RepoError, SuggestionId, TenantId, UserId};
@@ -23,6 +24,8 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 on_both_backends!(
+    accepted_suggestions_are_taken_once_until_their_hold_ends_and_finished_once,
+    a_retry_waits_until_it_is_due_and_keeps_the_last_failure,
     a_suggestion_reads_back_whole_and_its_window_is_taken_once,
     a_newer_window_expires_older_pending_suggestions_only,
     rejecting_is_allowed_once_and_only_from_pending,
@@ -112,6 +115,11 @@ fn suggestion(rule: &Rule, entity: Uuid, window: DateRange, at: OffsetDateTime) 
     )
 }
 
+/// The suggestion's alert, written with it.
+fn alert(s: &Suggestion) -> domain::notify::Alert {
+    domain::notify::Alert::suggestion_created(s, "Low CTR")
+}
+
 fn jan(from: u8, to: u8) -> DateRange {
     DateRange::new(
         date!(2026 - 01 - 01).replace_day(from).unwrap(),
@@ -125,7 +133,11 @@ async fn a_suggestion_reads_back_whole_and_its_window_is_taken_once(tdb: TestDb)
     let f = fixture(&db).await;
     let entity = Uuid::now_v7();
     let first = suggestion(&f.rule, entity, jan(7, 9), now());
-    assert!(db.insert_if_new(f.account, &first).await.unwrap());
+    assert!(
+        db.insert_if_new(f.account, &first, &alert(&first))
+            .await
+            .unwrap()
+    );
     assert_eq!(
         SuggestionRepository::get(&db, f.tenant, first.id)
             .await
@@ -134,7 +146,11 @@ async fn a_suggestion_reads_back_whole_and_its_window_is_taken_once(tdb: TestDb)
     );
 
     let again = suggestion(&f.rule, entity, jan(7, 9), now());
-    assert!(!db.insert_if_new(f.account, &again).await.unwrap());
+    assert!(
+        !db.insert_if_new(f.account, &again, &alert(&again))
+            .await
+            .unwrap()
+    );
     assert_eq!(
         SuggestionRepository::get(&db, f.tenant, again.id)
             .await
@@ -161,7 +177,7 @@ async fn a_suggestion_reads_back_whole_and_its_window_is_taken_once(tdb: TestDb)
         from: Decimal::new(10000, 2),
         to: Decimal::new(11250, 2),
     };
-    assert!(db.insert_if_new(f.account, &up).await.unwrap());
+    assert!(db.insert_if_new(f.account, &up, &alert(&up)).await.unwrap());
     assert_eq!(
         SuggestionRepository::get(&db, f.tenant, up.id)
             .await
@@ -172,7 +188,7 @@ async fn a_suggestion_reads_back_whole_and_its_window_is_taken_once(tdb: TestDb)
     let unknown_rule = Rule::create(f.tenant, RuleSpec::seed(), now()).unwrap();
     let orphan = suggestion(&unknown_rule, entity, jan(7, 9), now());
     assert!(matches!(
-        db.insert_if_new(f.account, &orphan).await,
+        db.insert_if_new(f.account, &orphan, &alert(&orphan)).await,
         Err(RepoError::MissingReference(_))
     ));
 }
@@ -186,7 +202,7 @@ async fn a_newer_window_expires_older_pending_suggestions_only(tdb: TestDb) {
     let rejected = suggestion(&f.rule, entity, jan(5, 7), t0);
     let other_entity = suggestion(&f.rule, other, jan(6, 8), t0);
     for s in [&old, &rejected, &other_entity] {
-        assert!(db.insert_if_new(f.account, s).await.unwrap());
+        assert!(db.insert_if_new(f.account, s, &alert(s)).await.unwrap());
     }
     db.reject(f.tenant, rejected.id, UserId::generate(), "no", t0)
         .await
@@ -195,7 +211,11 @@ async fn a_newer_window_expires_older_pending_suggestions_only(tdb: TestDb) {
 
     let t1 = t0 + Duration::days(1);
     let newer = suggestion(&f.rule, entity, jan(7, 9), t1);
-    assert!(db.insert_if_new(f.account, &newer).await.unwrap());
+    assert!(
+        db.insert_if_new(f.account, &newer, &alert(&newer))
+            .await
+            .unwrap()
+    );
 
     let old = SuggestionRepository::get(&db, f.tenant, old.id)
         .await
@@ -224,7 +244,7 @@ async fn rejecting_is_allowed_once_and_only_from_pending(tdb: TestDb) {
     let db = tdb.db();
     let f = fixture(&db).await;
     let s = suggestion(&f.rule, Uuid::now_v7(), jan(7, 9), now());
-    assert!(db.insert_if_new(f.account, &s).await.unwrap());
+    assert!(db.insert_if_new(f.account, &s, &alert(&s)).await.unwrap());
     let user = UserId::generate();
     let at = now();
 
@@ -262,7 +282,9 @@ async fn rejecting_is_allowed_once_and_only_from_pending(tdb: TestDb) {
     );
     let same_window = suggestion(&f.rule, s.entity_id, s.window, now());
     assert!(
-        !db.insert_if_new(f.account, &same_window).await.unwrap(),
+        !db.insert_if_new(f.account, &same_window, &alert(&same_window))
+            .await
+            .unwrap(),
         "a rejected suggestion is not made again for the same window"
     );
 }
@@ -272,7 +294,7 @@ async fn another_tenant_sees_and_changes_nothing(tdb: TestDb) {
     let a = fixture(&db).await;
     let b = fixture(&db).await;
     let s = suggestion(&a.rule, Uuid::now_v7(), jan(7, 9), now());
-    assert!(db.insert_if_new(a.account, &s).await.unwrap());
+    assert!(db.insert_if_new(a.account, &s, &alert(&s)).await.unwrap());
 
     assert_eq!(
         SuggestionRepository::get(&db, b.tenant, s.id)
@@ -303,7 +325,8 @@ async fn another_tenant_sees_and_changes_nothing(tdb: TestDb) {
     let mut foreign = suggestion(&a.rule, Uuid::now_v7(), jan(7, 9), now());
     foreign.tenant_id = b.tenant;
     assert!(matches!(
-        db.insert_if_new(b.account, &foreign).await,
+        db.insert_if_new(b.account, &foreign, &alert(&foreign))
+            .await,
         Err(RepoError::MissingReference(_))
     ));
 }
@@ -314,7 +337,7 @@ async fn lists_filter_by_status_and_paginate_newest_first(tdb: TestDb) {
     let mut ids = Vec::new();
     for _ in 0..3 {
         let s = suggestion(&f.rule, Uuid::now_v7(), jan(7, 9), now());
-        assert!(db.insert_if_new(f.account, &s).await.unwrap());
+        assert!(db.insert_if_new(f.account, &s, &alert(&s)).await.unwrap());
         ids.push(s.id);
     }
     db.reject(f.tenant, ids[0], UserId::generate(), "no", now())
@@ -365,4 +388,178 @@ async fn lists_filter_by_status_and_paginate_newest_first(tdb: TestDb) {
         .await
         .unwrap();
     assert_eq!(all.items.len(), 3);
+}
+
+async fn accepted_suggestions_are_taken_once_until_their_hold_ends_and_finished_once(tdb: TestDb) {
+    let db = tdb.db();
+    let f = fixture(&db).await;
+    let s = suggestion(&f.rule, Uuid::now_v7(), jan(7, 9), now());
+    assert!(db.insert_if_new(f.account, &s, &alert(&s)).await.unwrap());
+    let t0 = now();
+    assert!(
+        db.take_due(t0, t0 + Duration::minutes(2), 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "pending is not due"
+    );
+
+    let user = UserId::generate();
+    let accepted = db
+        .accept(f.tenant, s.id, Some(user), t0)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (accepted.status, accepted.decided_by, accepted.decided_at),
+        (SuggestionStatus::Accepted, Some(user), Some(t0))
+    );
+    assert!(matches!(
+        db.accept(f.tenant, s.id, Some(user), t0).await,
+        Err(RepoError::Conflict(field)) if field == "status"
+    ));
+
+    let hold = t0 + Duration::minutes(2);
+    let taken = db.take_due(t0, hold, 10).await.unwrap();
+    assert_eq!(taken.len(), 1);
+    assert_eq!(
+        (
+            taken[0].suggestion.id,
+            taken[0].ad_account_id,
+            taken[0].attempt
+        ),
+        (s.id, f.account, 1)
+    );
+    assert!(
+        db.take_due(t0, hold, 10).await.unwrap().is_empty(),
+        "held: a second worker skips it"
+    );
+    // A worker that died holding it: taken again once the hold is over, as try 2.
+    let again = db
+        .take_due(hold, hold + Duration::minutes(2), 10)
+        .await
+        .unwrap();
+    assert_eq!(again.iter().map(|t| t.attempt).collect::<Vec<_>>(), [2]);
+
+    let at = now();
+    let applied_alert = domain::notify::Alert::action_applied(&s, "Low CTR", at);
+    let applied = db
+        .finish_apply(
+            f.tenant,
+            s.id,
+            &ApplyResult::Applied,
+            at,
+            Some(applied_alert.clone()),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (applied.status, applied.applied_at, applied.failure),
+        (SuggestionStatus::Applied, Some(at), None)
+    );
+    assert_eq!(
+        db.finish_apply(
+            f.tenant,
+            s.id,
+            &ApplyResult::Failed("late".to_owned()),
+            at,
+            Some(applied_alert.clone())
+        )
+        .await
+        .unwrap(),
+        None,
+        "finished once"
+    );
+    // The alert was written with the first finish only.
+    let alerts = AlertOutbox::list(
+        &db,
+        f.tenant,
+        AlertFilter::default(),
+        PageRequest::first(10),
+    )
+    .await
+    .unwrap()
+    .items;
+    let kinds: Vec<_> = alerts.iter().map(|a| a.alert.kind).collect();
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|k| **k == AlertKind::ActionApplied)
+            .count(),
+        1,
+        "{kinds:?}"
+    );
+    assert!(
+        db.take_due(at + Duration::hours(1), at + Duration::hours(2), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let other = fixture(&db).await;
+    assert_eq!(
+        db.accept(other.tenant, s.id, None, at).await.unwrap(),
+        None,
+        "another tenant's is missing"
+    );
+}
+
+async fn a_retry_waits_until_it_is_due_and_keeps_the_last_failure(tdb: TestDb) {
+    let db = tdb.db();
+    let f = fixture(&db).await;
+    let s = suggestion(&f.rule, Uuid::now_v7(), jan(7, 9), now());
+    assert!(db.insert_if_new(f.account, &s, &alert(&s)).await.unwrap());
+    let t0 = now();
+    db.accept(f.tenant, s.id, None, t0).await.unwrap().unwrap();
+    assert_eq!(
+        db.take_due(t0, t0 + Duration::minutes(2), 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let next = t0 + Duration::seconds(30);
+    let retry = ApplyResult::RetryAt {
+        at: next,
+        error: "the platform is unavailable: 503".to_owned(),
+    };
+    let waiting = db
+        .finish_apply(f.tenant, s.id, &retry, t0, None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (waiting.status, waiting.failure.as_deref()),
+        (
+            SuggestionStatus::Accepted,
+            Some("the platform is unavailable: 503")
+        )
+    );
+    assert!(
+        db.take_due(next - Duration::seconds(1), next + Duration::minutes(2), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let taken = db
+        .take_due(next, next + Duration::minutes(2), 10)
+        .await
+        .unwrap();
+    assert_eq!(taken.iter().map(|t| t.attempt).collect::<Vec<_>>(), [2]);
+    let failed = db
+        .finish_apply(
+            f.tenant,
+            s.id,
+            &ApplyResult::Failed("refused (code 100)".to_owned()),
+            next,
+            None,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (failed.status, failed.failure.as_deref(), failed.applied_at),
+        (SuggestionStatus::Failed, Some("refused (code 100)"), None)
+    );
 }

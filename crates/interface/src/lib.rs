@@ -37,7 +37,8 @@ pub use error::{ApiError, ErrorBody};
 pub use openapi::{ApiDoc, openapi_json};
 pub use routes::ROUTES;
 pub use state::{
-    AdsApi, AppState, IdentityApi, IngestionApi, RateLimitSettings, RulesApi, SuggestionsApi,
+    AdsApi, AlertsApi, AppState, AuditApi, IdentityApi, IngestionApi, RateLimitSettings, RulesApi,
+    SuggestionsApi,
 };
 
 /// The complete application over `state`: every route of [`ROUTES`], Swagger

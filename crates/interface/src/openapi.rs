@@ -19,6 +19,9 @@ use utoipa::{Modify, OpenApi};
 use crate::dto::ads::{
     AdAccountDto, AdDto, AdSetDto, CampaignDto, CampaignKpisDto, TopAdDto, TopMetricDto,
 };
+use crate::dto::alerts::{AlertDto, ChannelDto};
+use crate::dto::analysis::{AnomaliesDto, BacktestDto, BudgetAllocationDto, ScoresDto, TrendsDto};
+use crate::dto::audit::AuditEntryDto;
 use crate::dto::identity::{
     ApiKeyDto, CreatedApiKeyDto, MeResponse, MemberDto, MembershipDto, RegisterResponse,
     TokenResponse,
@@ -28,7 +31,9 @@ use crate::dto::rules::RuleDto;
 use crate::dto::suggestions::SuggestionDto;
 use crate::envelope::{ListMeta, Meta};
 use crate::error::ErrorBody;
-use crate::routes::{ads, identity, ingestion, platform, route_table, rules, suggestions};
+use crate::routes::{
+    ads, alerts, analysis, audit, identity, ingestion, platform, route_table, rules, suggestions,
+};
 
 /// Success envelopes as documented: one named schema per DTO whose `data`
 /// refers to the DTO (utoipa would inline a generic argument). Never
@@ -78,6 +83,13 @@ documented_envelopes! {
     ImportAcceptedEnvelope => ImportAcceptedDto;
     RuleEnvelope => RuleDto;
     SuggestionEnvelope => SuggestionDto;
+    ChannelEnvelope => ChannelDto;
+    AlertEnvelope => AlertDto;
+    BacktestEnvelope => BacktestDto;
+    ScoresEnvelope => ScoresDto;
+    AnomaliesEnvelope => AnomaliesDto;
+    TrendsEnvelope => TrendsDto;
+    BudgetAllocationEnvelope => BudgetAllocationDto;
 }
 
 documented_list_envelopes! {
@@ -91,6 +103,9 @@ documented_list_envelopes! {
     SyncRunListEnvelope => SyncRunDto;
     RuleListEnvelope => RuleDto;
     SuggestionListEnvelope => SuggestionDto;
+    ChannelListEnvelope => ChannelDto;
+    AlertListEnvelope => AlertDto;
+    AuditEntryListEnvelope => AuditEntryDto;
 }
 
 macro_rules! error_response {
@@ -220,7 +235,10 @@ macro_rules! api_doc {
                 (name = "ads", description = "Ads and the best performers"),
                 (name = "ingestion", description = "Syncs from ad platforms, sync runs and CSV imports"),
                 (name = "rules", description = "Automation rules: what to watch, and what to suggest or apply"),
-                (name = "suggestions", description = "What rules suggested, with the numbers that explain it, and rejecting it"),
+                (name = "suggestions", description = "What rules suggested, with the numbers that explain it; accepting (applied through the ad platform) or rejecting it"),
+                (name = "audit", description = "Who changed what, when, with the state before and after"),
+                (name = "analysis", description = "The Analyzer: campaign scores, anomalies, trends and budget-allocation proposals, read from gold"),
+                (name = "alerts", description = "Notification channels (Slack, e-mail, signed webhooks) and the alerts delivered to them, with each delivery's state"),
                 (name = "platform", description = "Health, metrics and this document"),
             ),
         )]

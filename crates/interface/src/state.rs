@@ -9,6 +9,10 @@ use application::ads::{
     ListAdSets, ListAds, ListCampaigns, TopAds, UpdateAd, UpdateAdAccount, UpdateAdSet,
     UpdateCampaign,
 };
+use application::analysis::{
+    DetectAnomalies, DetectTrends, ProposeBudgetAllocation, ScoreCampaigns,
+};
+use application::audit::ListAuditLog;
 use application::identity::{
     AddMember, AuthenticateAccessToken, AuthenticateApiKey, ChangeMemberRole, CreateApiKey, GetMe,
     ListApiKeys, ListMembers, Login, Logout, RefreshSession, Register, RemoveMember, RevokeApiKey,
@@ -16,10 +20,15 @@ use application::identity::{
 use application::ingestion::account_kpis::GetAdAccountKpis;
 use application::ingestion::import::ImportCsv;
 use application::ingestion::sync::{GetSyncRun, ListSyncRuns, RequestSync};
+use application::notify::{
+    CreateChannel, DeleteChannel, GetAlert, GetChannel, ListAlerts, ListChannels, TestChannel,
+    UpdateChannel,
+};
 use application::platform::HealthMonitor;
+use application::rules::BacktestRule;
 use application::rules::{
-    CreateRule, DeleteRule, GetRule, GetSuggestion, ListRules, ListSuggestions, RejectSuggestion,
-    UpdateRule,
+    AcceptSuggestion, CreateRule, DeleteRule, GetRule, GetSuggestion, ListRules, ListSuggestions,
+    RejectSuggestion, UpdateRule,
 };
 use domain::platform::RateLimiter;
 
@@ -85,7 +94,33 @@ pub struct RulesApi {
 pub struct SuggestionsApi {
     pub list_suggestions: ListSuggestions,
     pub get_suggestion: GetSuggestion,
+    pub accept_suggestion: AcceptSuggestion,
     pub reject_suggestion: RejectSuggestion,
+}
+
+/// Notification channels and the alerts sent to them.
+pub struct AlertsApi {
+    pub list_channels: ListChannels,
+    pub create_channel: CreateChannel,
+    pub get_channel: GetChannel,
+    pub update_channel: UpdateChannel,
+    pub delete_channel: DeleteChannel,
+    pub test_channel: TestChannel,
+    pub list_alerts: ListAlerts,
+    pub get_alert: GetAlert,
+}
+
+pub struct AuditApi {
+    pub list_audit_log: ListAuditLog,
+}
+
+/// The Analyzer (read-only, from gold) and rule backtests.
+pub struct AnalysisApi {
+    pub scores: ScoreCampaigns,
+    pub anomalies: DetectAnomalies,
+    pub trends: DetectTrends,
+    pub budget_allocation: ProposeBudgetAllocation,
+    pub backtest_rule: BacktestRule,
 }
 
 /// Requests per minute per client IP and per authenticated principal.
@@ -101,6 +136,9 @@ pub struct AppState {
     pub ingestion: IngestionApi,
     pub rules: RulesApi,
     pub suggestions: SuggestionsApi,
+    pub analysis: AnalysisApi,
+    pub audit: AuditApi,
+    pub alerts: AlertsApi,
     pub health: Arc<HealthMonitor>,
     pub rate_limiter: Arc<dyn RateLimiter>,
     pub rate_limit: RateLimitSettings,

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-const TOKEN: &str = "EAAB-FAKE-test-token-0123456789";
+pub(crate) const TOKEN: &str = "EAAB-FAKE-test-token-0123456789";
 
 on_both_backends!(
     access_token_is_write_only_and_stored_sealed,
@@ -435,7 +435,7 @@ async fn csv_import_refuses_bad_files_with_reasons_and_writes_nothing(t: TestApp
 // ------------------------------------------------------------------ sync jobs against a local Graph API
 
 /// Graph API pages in its wire format: numbers as strings, budgets in cents, paging.
-fn graph_page(data: &Value, next: Option<&str>) -> Value {
+pub(crate) fn graph_page(data: &Value, next: Option<&str>) -> Value {
     let mut paging = json!({"cursors": {"before": "b", "after": "a"}});
     if let Some(n) = next {
         paging["next"] = json!(n);
@@ -509,6 +509,16 @@ fn insights_page_2() -> ResponseTemplate {
 /// An app whose Graph API is `server`, with an account 777 holding a token
 /// and a queued manual sync of 2026-10-01..02. Returns (app, tenant cred, account id, job).
 async fn synced_app(backend: Backend, server: &MockServer) -> (TestApp, Cred, String, SyncJob) {
+    synced_app_for(backend, server, "2026-10-01", "2026-10-02").await
+}
+
+/// [`synced_app`] with the sync's range `from..=to`.
+pub(crate) async fn synced_app_for(
+    backend: Backend,
+    server: &MockServer,
+    from: &str,
+    to: &str,
+) -> (TestApp, Cred, String, SyncJob) {
     let mut s = settings(None);
     s.meta.base_url = server.uri();
     let db = std::sync::Arc::new(match backend {
@@ -527,7 +537,7 @@ async fn synced_app(backend: Backend, server: &MockServer) -> (TestApp, Cred, St
             Method::POST,
             &format!("/api/v1/ad-accounts/{id}/sync"),
             &owner.cred(),
-            Some(json!({"from": "2026-10-01", "to": "2026-10-02"})),
+            Some(json!({"from": from, "to": to})),
         )
         .await;
         (owner, id, r)

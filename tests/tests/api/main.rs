@@ -4,6 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod ads;
+mod alerts;
+mod analysis;
+mod apply;
 mod identity;
 mod ingestion;
 mod platform;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use actix_web::http::Method;
 use adscale_tests::{TestApp, call, on_both_backends, register};
-use application::rules::{EvaluateRules, EvaluationCounts};
+use application::rules::{EvaluateRules, EvaluationCounts, EvaluationPorts};
 use domain::platform::Clock;
 use domain::{AdAccountId, TenantId};
 use serde_json::json;
@@ -18,7 +18,7 @@ use crate::ingestion::{import, new_account};
 on_both_backends!(the_seed_rule_suggests_pausing_a_low_ctr_campaign_once_and_it_can_be_rejected);
 
 /// Evaluation runs on Oct 4, judging Oct 1–3.
-struct Oct4;
+pub(crate) struct Oct4;
 
 impl Clock for Oct4 {
     fn now(&self) -> OffsetDateTime {
@@ -31,7 +31,7 @@ impl Clock for Oct4 {
 
 /// One campaign over Oct 1–3: 2,000 impressions, 10 link clicks (CTR 0.5 %),
 /// 30.00 spent, 3 purchases (CPA 10: fine); and a healthy one.
-const CSV: &str = "\
+pub(crate) const CSV: &str = "\
 Campaign name,Campaign delivery,Results,Result indicator,Cost per result,Amount spent (BRL),Impressions,Reach,Link clicks,CPC (cost per link click) (BRL),CTR (link click-through rate),Reporting starts,Reporting ends
 Low CTR,active,1,actions:offsite_conversion.fb_pixel_purchase,10.00,10.00,700,600,4,2.50,0.57142857,2026-10-01,2026-10-01
 Low CTR,active,1,actions:offsite_conversion.fb_pixel_purchase,10.00,10.00,700,600,3,3.33333333,0.42857143,2026-10-02,2026-10-02
@@ -39,16 +39,18 @@ Low CTR,active,1,actions:offsite_conversion.fb_pixel_purchase,10.00,10.00,600,50
 Healthy,active,1,actions:offsite_conversion.fb_pixel_purchase,10.00,10.00,700,600,30,0.33333333,4.28571429,2026-10-01,2026-10-01
 ";
 
-fn evaluator(t: &TestApp) -> EvaluateRules {
+pub(crate) fn evaluator(t: &TestApp) -> EvaluateRules {
     let db = t.adapters.db.clone();
-    EvaluateRules::new(
-        db.clone(),
-        db.clone(),
-        db.clone(),
-        db.clone(),
-        db,
-        Arc::new(Oct4),
-    )
+    EvaluateRules::new(EvaluationPorts {
+        rules: db.clone(),
+        suggestions: db.clone(),
+        accounts: db.clone(),
+        campaigns: db.clone(),
+        ad_sets: db.clone(),
+        ads: db.clone(),
+        store: db,
+        clock: Arc::new(Oct4),
+    })
 }
 
 async fn the_seed_rule_suggests_pausing_a_low_ctr_campaign_once_and_it_can_be_rejected(t: TestApp) {

@@ -18,6 +18,7 @@ use domain::ingestion::{
     PlatformError, SecretBox, SyncCounts, SyncJob, SyncKind, SyncOutcome, SyncQueue, SyncRun,
     SyncRunRepository, SyncStatus, Upserted,
 };
+use domain::notify::Alert;
 use domain::page::{Page, PageRequest};
 use domain::platform::{Cache, Clock};
 use domain::{AdAccountId, RepoError, SyncRunId, TenantId};
@@ -126,6 +127,66 @@ impl IngestionPorts {
                 .map_err(|e| AppError::Unavailable(e.to_string()))?;
         }
         Ok((stored, new))
+    }
+
+    /// The active account `a` and how the platform adapter reaches it (its
+    /// decrypted token). [`Stop::Setup`] says, for people, why it cannot.
+    pub(crate) async fn connect(
+        &self,
+        t: TenantId,
+        a: AdAccountId,
+    ) -> Result<(AdAccount, PlatformAccount), Stop> {
+        let account = self
+            .accounts
+            .find(t, a)
+            .await?
+            .ok_or_else(|| Stop::Setup("the ad account was deleted".to_owned()))?;
+        if account.status != AdAccountStatus::Active {
+            return Err(Stop::Setup(format!(
+                "the ad account is {}",
+                account.status.as_str()
+            )));
+        }
+        let sealed = self
+            .connections
+            .sealed_token(t, a)
+            .await?
+            .ok_or_else(|| Stop::Setup("the ad account has no access token".to_owned()))?;
+        let token = self.secrets.open(&sealed).map_err(|_| {
+            Stop::Setup(
+                "the stored access token cannot be decrypted (was APP_ENCRYPTION_KEY changed?)"
+                    .to_owned(),
+            )
+        })?;
+        let acct = PlatformAccount {
+            external_id: account.external_id.clone(),
+            token,
+            currency: account.currency,
+            result_action: domain::actions::ResultAction::default(),
+        };
+        Ok((account, acct))
+    }
+
+    /// The token is dead: stop scheduling the account and leave an alert
+    /// record (the audit entry `ad_account.needs_reauth`).
+    pub(crate) async fn needs_reauth(&self, t: TenantId, id: AdAccountId) {
+        let patch = AdAccountPatch {
+            status: Some(AdAccountStatus::NeedsReauth),
+            ..AdAccountPatch::default()
+        };
+        if let Err(e) = self.accounts.update(t, id, &patch, self.clock.now()).await {
+            tracing::error!(error = %e, "could not mark the ad account NEEDS_REAUTH");
+        }
+        self.audit
+            .record_system(
+                t,
+                "ad_account.needs_reauth",
+                "ad_account",
+                &id.to_string(),
+                Some(serde_json::json!({"status": "ACTIVE"})),
+                Some(serde_json::json!({"status": "NEEDS_REAUTH", "reason": "platform token expired or revoked"})),
+            )
+            .await;
     }
 
     /// Drops the tenant's cached campaign lists and rankings after new data.
@@ -328,7 +389,7 @@ pub enum JobOutcome {
 
 /// Why one attempt stopped.
 #[derive(Debug)]
-enum Stop {
+pub(crate) enum Stop {
     Platform(PlatformError),
     Repo(RepoError),
     /// A permanent problem of the account's setup, said to people as is.
@@ -348,7 +409,7 @@ impl From<RepoError> for Stop {
 }
 
 impl Stop {
-    fn retryable(&self) -> bool {
+    pub(crate) fn retryable(&self) -> bool {
         match self {
             Stop::Platform(e) => e.is_retryable(),
             Stop::Repo(e) => matches!(e, RepoError::Unavailable(_)),
@@ -356,7 +417,7 @@ impl Stop {
         }
     }
     /// The reason shown on the run: never a token, a URL or a driver message.
-    fn reason(&self) -> String {
+    pub(crate) fn reason(&self) -> String {
         match self {
             Stop::Platform(e) => e.to_string(),
             Stop::Repo(RepoError::Unavailable(_)) => "the database was unavailable".to_owned(),
@@ -445,72 +506,47 @@ impl RunSync {
                 Ok(JobOutcome::Retry(reason))
             }
             Err(stop) => {
-                if matches!(stop, Stop::Platform(PlatformError::AuthExpired)) {
-                    self.needs_reauth(t, run.ad_account_id).await;
+                let expired = matches!(stop, Stop::Platform(PlatformError::AuthExpired));
+                if expired {
+                    self.ports.needs_reauth(t, run.ad_account_id).await;
                 }
                 let reason = stop.reason();
                 tracing::warn!(sync_run_id = %run.id, %reason, "sync failed");
+                let alert = self.failure_alert(&run, &reason, expired, now).await;
                 outcome.error = Some(reason);
-                p.runs.finish(t, run.id, &outcome, now).await?;
+                p.runs
+                    .finish_with_alerts(t, run.id, &outcome, now, &[alert])
+                    .await?;
                 Ok(JobOutcome::Done)
             }
         }
     }
 
-    /// The token is dead: stop scheduling the account and leave an alert
-    /// record (the audit entry `ad_account.needs_reauth`).
-    async fn needs_reauth(&self, t: TenantId, id: AdAccountId) {
+    /// The alert a failed run sends: the token expired (people must
+    /// reconnect the account) or, for any other reason, the sync failed.
+    async fn failure_alert(
+        &self,
+        run: &SyncRun,
+        reason: &str,
+        token_expired: bool,
+        now: time::OffsetDateTime,
+    ) -> Alert {
         let p = &self.ports;
-        let patch = AdAccountPatch {
-            status: Some(AdAccountStatus::NeedsReauth),
-            ..AdAccountPatch::default()
+        let name = match p.accounts.find(run.tenant_id, run.ad_account_id).await {
+            Ok(Some(a)) => a.name,
+            _ => run.ad_account_id.to_string(),
         };
-        if let Err(e) = p.accounts.update(t, id, &patch, p.clock.now()).await {
-            tracing::error!(error = %e, "could not mark the ad account NEEDS_REAUTH");
+        if token_expired {
+            Alert::token_expired(run.tenant_id, run.ad_account_id, &name, now)
+        } else {
+            Alert::sync_failed(run, &name, reason, now)
         }
-        p.audit
-            .record_system(
-                t,
-                "ad_account.needs_reauth",
-                "ad_account",
-                &id.to_string(),
-                Some(serde_json::json!({"status": "ACTIVE"})),
-                Some(serde_json::json!({"status": "NEEDS_REAUTH", "reason": "platform token expired or revoked"})),
-            )
-            .await;
     }
 
     async fn fetch_and_store(&self, run: &SyncRun, out: &mut SyncOutcome) -> Result<(), Stop> {
         let p = &self.ports;
         let (t, a) = (run.tenant_id, run.ad_account_id);
-        let account = p
-            .accounts
-            .find(t, a)
-            .await?
-            .ok_or_else(|| Stop::Setup("the ad account was deleted".to_owned()))?;
-        if account.status != AdAccountStatus::Active {
-            return Err(Stop::Setup(format!(
-                "the ad account is {}",
-                account.status.as_str()
-            )));
-        }
-        let sealed = p
-            .connections
-            .sealed_token(t, a)
-            .await?
-            .ok_or_else(|| Stop::Setup("the ad account has no access token".to_owned()))?;
-        let token = p.secrets.open(&sealed).map_err(|_| {
-            Stop::Setup(
-                "the stored access token cannot be decrypted (was APP_ENCRYPTION_KEY changed?)"
-                    .to_owned(),
-            )
-        })?;
-        let acct = PlatformAccount {
-            external_id: account.external_id.clone(),
-            token,
-            currency: account.currency,
-            result_action: domain::actions::ResultAction::default(),
-        };
+        let (_, acct) = p.connect(t, a).await?;
         let plat = &p.platform;
         let store = &p.store;
         let range = run.range;

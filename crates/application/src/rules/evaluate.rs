@@ -1,153 +1,221 @@
 //! Live evaluation: the tenant's enabled rules judged against one ad
-//! account's campaign gold, turning each firing into a pending suggestion.
+//! account's daily sums at each rule's level, turning each firing into a
+//! pending suggestion.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use domain::ads::{AdAccountRepository, Campaign, CampaignRepository, EntityFilter};
-use domain::ingestion::IngestionStore;
+use domain::ads::{
+    AdAccountRepository, AdRepository, AdSetRepository, CampaignRepository, DateRange,
+    EntityFilter, InsightLevel,
+};
+use domain::ingestion::{AdAccountConnections, IngestionStore};
 use domain::kpi::KpiTotals;
-use domain::page::PageRequest;
+use domain::notify::Alert;
 use domain::platform::Clock;
 use domain::rules::{
-    Rule, RuleLevel, RuleRepository, Suggestion, SuggestionRepository, Verdict, evaluate,
-    evaluation_window, propose, window_totals,
+    Rule, RuleLevel, RuleMode, RuleRepository, Schedule, Suggestion, SuggestionRepository,
+    SuggestionStatus, Verdict, evaluate, evaluation_window, propose, window_totals,
 };
-use domain::{AdAccountId, CampaignId, TenantId};
+use domain::{AdAccountId, TenantId};
+use rust_decimal::Decimal;
 use time::Date;
 use tracing::{debug, info, instrument, warn};
+use uuid::Uuid;
 
 use crate::ingestion::sync::AfterSync;
+use crate::paging::every_page;
 use crate::{AppError, Resource};
 
-/// Rows read per page while walking rules and campaigns.
+/// Rows read per page while walking rules, ad sets and ads.
 const PAGE: u16 = 100;
+
+/// What a rule needs to know of an entity besides its numbers.
+struct Target {
+    name: String,
+    daily_budget: Option<Decimal>,
+}
+
+impl Target {
+    fn new(name: String, daily_budget: Option<Decimal>) -> Self {
+        Self { name, daily_budget }
+    }
+}
 
 /// What one evaluation did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct EvaluationCounts {
-    /// Rule × campaign pairs judged (campaigns with data in the rule's window).
+    /// Rule × entity pairs judged (entities with data in the rule's window).
     pub evaluated: usize,
     /// Suggestions stored (new rule, entity and window).
     pub created: usize,
 }
 
-/// Judges the tenant's enabled campaign-level rules against one ad account's
-/// campaign daily totals and stores a pending suggestion per firing.
+/// What rule evaluation reads and writes.
+pub struct EvaluationPorts {
+    pub rules: Arc<dyn RuleRepository>,
+    pub suggestions: Arc<dyn SuggestionRepository>,
+    pub accounts: Arc<dyn AdAccountRepository>,
+    pub campaigns: Arc<dyn CampaignRepository>,
+    pub ad_sets: Arc<dyn AdSetRepository>,
+    pub ads: Arc<dyn AdRepository>,
+    pub store: Arc<dyn IngestionStore>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Judges the tenant's enabled rules against one ad account's daily silver
+/// sums at each rule's level (campaign, ad set, ad) and stores a pending
+/// suggestion per firing.
 ///
 /// The run day is today in the account's time zone, so every evaluation of a
 /// day judges the same window (ending yesterday) and a second run stores
 /// nothing new (the repository keeps one suggestion per rule, entity and
-/// window). Only campaign-level rules are judged: ad-set and ad rules need
-/// ad-set and ad daily totals, which ingestion does not keep yet, so they are
-/// skipped. NOTIFY rules make suggestions too, with a `Notify` proposal (no
-/// change, for people to read). A budget rule on a campaign without a daily
-/// budget proposes nothing and stores nothing. Disabled rules are skipped.
+/// window). An ad set's numbers are its current ads' rows added up. NOTIFY
+/// rules make suggestions too, with a `Notify` proposal (no change, for
+/// people to read). A budget rule on an entity without a daily budget (an ad,
+/// or a budget kept at the other level) proposes nothing and stores nothing.
+/// Disabled rules are skipped.
 pub struct EvaluateRules {
     rules: Arc<dyn RuleRepository>,
     suggestions: Arc<dyn SuggestionRepository>,
     accounts: Arc<dyn AdAccountRepository>,
     campaigns: Arc<dyn CampaignRepository>,
+    ad_sets: Arc<dyn AdSetRepository>,
+    ads: Arc<dyn AdRepository>,
     store: Arc<dyn IngestionStore>,
     clock: Arc<dyn Clock>,
 }
 
 impl EvaluateRules {
     #[must_use]
-    pub fn new(
-        rules: Arc<dyn RuleRepository>,
-        suggestions: Arc<dyn SuggestionRepository>,
-        accounts: Arc<dyn AdAccountRepository>,
-        campaigns: Arc<dyn CampaignRepository>,
-        store: Arc<dyn IngestionStore>,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
+    pub fn new(p: EvaluationPorts) -> Self {
         Self {
-            rules,
-            suggestions,
-            accounts,
-            campaigns,
-            store,
-            clock,
+            rules: p.rules,
+            suggestions: p.suggestions,
+            accounts: p.accounts,
+            campaigns: p.campaigns,
+            ad_sets: p.ad_sets,
+            ads: p.ads,
+            store: p.store,
+            clock: p.clock,
         }
     }
 
+    /// Judges every enabled rule, whatever its schedule.
+    ///
     /// # Errors
     /// 404 for an ad account missing or another tenant's; storage failures
     /// (suggestions stored before the failure stay).
-    #[instrument(skip_all, fields(tenant_id = %t, ad_account_id = %account))]
     pub async fn execute(
         &self,
         t: TenantId,
         account: AdAccountId,
+    ) -> Result<EvaluationCounts, AppError> {
+        self.evaluate(t, account, None).await
+    }
+
+    /// Judges the enabled rules on `schedule` only.
+    ///
+    /// # Errors
+    /// As [`Self::execute`].
+    pub async fn execute_scheduled(
+        &self,
+        t: TenantId,
+        account: AdAccountId,
+        schedule: Schedule,
+    ) -> Result<EvaluationCounts, AppError> {
+        self.evaluate(t, account, Some(schedule)).await
+    }
+
+    #[instrument(skip_all, fields(tenant_id = %t, ad_account_id = %account))]
+    async fn evaluate(
+        &self,
+        t: TenantId,
+        account: AdAccountId,
+        schedule: Option<Schedule>,
     ) -> Result<EvaluationCounts, AppError> {
         let acc = self
             .accounts
             .find(t, account)
             .await?
             .ok_or(AppError::NotFound(Resource::AdAccount))?;
-        let rules = self.campaign_rules(t).await?;
-        let Some(longest) = rules.iter().map(|r| r.spec.window_days).max() else {
-            return Ok(EvaluationCounts::default());
-        };
+        let mut rules = self.enabled_rules(t).await?;
+        if let Some(schedule) = schedule {
+            rules.retain(|r| r.spec.schedule == schedule);
+        }
         let day = self.clock.today_in(&acc.timezone);
-        let range = evaluation_window(day, longest);
-
-        let mut series: BTreeMap<CampaignId, Vec<(Date, KpiTotals)>> = BTreeMap::new();
-        for row in self.store.campaign_days(t, account, range).await? {
-            series
-                .entry(row.campaign_id)
-                .or_default()
-                .push((row.date, row.totals));
-        }
-        if series.is_empty() {
-            return Ok(EvaluationCounts::default());
-        }
-        let campaigns = self.account_campaigns(t, account).await?;
         let now = self.clock.now();
-
         let mut counts = EvaluationCounts::default();
-        for rule in &rules {
-            let window = evaluation_window(day, rule.spec.window_days);
-            for (id, days) in &series {
-                let Some(campaign) = campaigns.get(id) else {
-                    continue; // deleted since its rows were written
-                };
-                let Some(totals) = window_totals(days, window) else {
-                    continue;
-                };
-                counts.evaluated += 1;
-                let Verdict::Triggered(trigger) = evaluate(&rule.spec, &totals) else {
-                    continue;
-                };
-                let proposal = match propose(&rule.spec.action, campaign.daily_budget) {
-                    Ok(p) => p,
-                    Err(why) => {
-                        debug!(rule_id = %rule.id, campaign_id = %id, %why, "nothing to propose");
+        for level in RuleLevel::ALL {
+            let at_level: Vec<&Rule> = rules.iter().filter(|r| r.spec.level == *level).collect();
+            let Some(longest) = at_level.iter().map(|r| r.spec.window_days).max() else {
+                continue;
+            };
+            let series = self
+                .series(t, account, *level, evaluation_window(day, longest))
+                .await?;
+            if series.is_empty() {
+                continue;
+            }
+            let targets = self.targets(t, account, *level).await?;
+            for rule in at_level {
+                let window = evaluation_window(day, rule.spec.window_days);
+                for (id, days) in &series {
+                    let Some(target) = targets.get(id) else {
+                        continue; // deleted since its rows were written
+                    };
+                    let Some(totals) = window_totals(days, window) else {
                         continue;
+                    };
+                    counts.evaluated += 1;
+                    let Verdict::Triggered(trigger) = evaluate(&rule.spec, &totals) else {
+                        continue;
+                    };
+                    let proposal = match propose(&rule.spec.action, target.daily_budget) {
+                        Ok(p) => p,
+                        Err(why) => {
+                            debug!(rule_id = %rule.id, entity_id = %id, %why, "nothing to propose");
+                            continue;
+                        }
+                    };
+                    let mut suggestion = Suggestion::pending(
+                        rule,
+                        *id,
+                        target.name.clone(),
+                        window,
+                        trigger,
+                        proposal,
+                        now,
+                    );
+                    if rule.spec.mode == RuleMode::AutoApply {
+                        // Born accepted, by nobody: the apply job takes it next.
+                        suggestion
+                            .transition(SuggestionStatus::Accepted, None, now)
+                            .map_err(|e| AppError::Internal(e.to_string()))?;
                     }
-                };
-                let suggestion = Suggestion::pending(
-                    rule,
-                    id.into_uuid(),
-                    campaign.name.clone(),
-                    window,
-                    trigger,
-                    proposal,
-                    now,
-                );
-                if self.suggestions.insert_if_new(account, &suggestion).await? {
-                    counts.created += 1;
+                    // Written with the suggestion, in its transaction, or not at all.
+                    let alert = Alert::suggestion_created(&suggestion, &rule.spec.name);
+                    if self
+                        .suggestions
+                        .insert_if_new(account, &suggestion, &alert)
+                        .await?
+                    {
+                        counts.created += 1;
+                    }
                 }
             }
         }
         Ok(counts)
     }
 
-    /// Evaluates after a sync; a failure is logged, never raised.
+    /// Evaluates the `after_sync` rules after a sync; a failure is logged,
+    /// never raised.
     #[instrument(skip_all, fields(tenant_id = %t, ad_account_id = %account))]
     async fn after_sync(&self, t: TenantId, account: AdAccountId) {
-        match self.execute(t, account).await {
+        match self
+            .execute_scheduled(t, account, Schedule::AfterSync)
+            .await
+        {
             Ok(c) => info!(
                 evaluated = c.evaluated,
                 created = c.created,
@@ -157,44 +225,82 @@ impl EvaluateRules {
         }
     }
 
-    /// The tenant's enabled campaign-level rules.
-    async fn campaign_rules(&self, t: TenantId) -> Result<Vec<Rule>, AppError> {
-        let mut out = Vec::new();
-        let mut page = PageRequest::first(PAGE);
-        loop {
-            let p = self.rules.list(t, page).await?;
-            out.extend(
-                p.items
-                    .into_iter()
-                    .filter(|r| r.spec.enabled && r.spec.level == RuleLevel::Campaign),
-            );
-            match p.next_cursor {
-                Some(cursor) => page = PageRequest::new(Some(u32::from(PAGE)), Some(&cursor))?,
-                None => return Ok(out),
-            }
-        }
+    /// The tenant's enabled rules.
+    async fn enabled_rules(&self, t: TenantId) -> Result<Vec<Rule>, AppError> {
+        let mut rules = every_page(PAGE, |p| self.rules.list(t, p)).await?;
+        rules.retain(|r| r.spec.enabled);
+        Ok(rules)
     }
 
-    /// The account's campaigns by id (names and daily budgets).
-    async fn account_campaigns(
+    /// Each entity's daily silver sums at `level` over `range`.
+    async fn series(
         &self,
         t: TenantId,
         account: AdAccountId,
-    ) -> Result<BTreeMap<CampaignId, Campaign>, AppError> {
+        level: RuleLevel,
+        range: DateRange,
+    ) -> Result<BTreeMap<Uuid, Vec<(Date, KpiTotals)>>, AppError> {
+        let rows: Vec<(Uuid, Date, KpiTotals)> = match level {
+            RuleLevel::Campaign => self
+                .store
+                .campaign_days(t, account, range)
+                .await?
+                .into_iter()
+                .map(|r| (r.campaign_id.into_uuid(), r.date, r.totals))
+                .collect(),
+            RuleLevel::AdSet | RuleLevel::Ad => {
+                let insight_level = if level == RuleLevel::Ad {
+                    InsightLevel::Ad
+                } else {
+                    InsightLevel::AdSet
+                };
+                self.store
+                    .entity_days(t, account, insight_level, range)
+                    .await?
+                    .into_iter()
+                    .map(|r| (r.entity_id, r.date, r.totals))
+                    .collect()
+            }
+        };
+        let mut series: BTreeMap<Uuid, Vec<(Date, KpiTotals)>> = BTreeMap::new();
+        for (id, date, totals) in rows {
+            series.entry(id).or_default().push((date, totals));
+        }
+        Ok(series)
+    }
+
+    /// The account's current entities at `level` by id: the name a
+    /// suggestion shows and the daily budget a budget action moves (ads
+    /// have none).
+    async fn targets(
+        &self,
+        t: TenantId,
+        account: AdAccountId,
+        level: RuleLevel,
+    ) -> Result<BTreeMap<Uuid, Target>, AppError> {
         let filter = EntityFilter {
             ad_account_id: Some(account),
             ..EntityFilter::default()
         };
-        let mut out = BTreeMap::new();
-        let mut page = PageRequest::first(PAGE);
-        loop {
-            let p = self.campaigns.list(t, filter, page).await?;
-            out.extend(p.items.into_iter().map(|c| (c.id, c)));
-            match p.next_cursor {
-                Some(cursor) => page = PageRequest::new(Some(u32::from(PAGE)), Some(&cursor))?,
-                None => return Ok(out),
+        Ok(match level {
+            RuleLevel::Campaign => {
+                crate::analysis::gold::account_campaigns(self.campaigns.as_ref(), t, account)
+                    .await?
+                    .into_values()
+                    .map(|c| (c.id.into_uuid(), Target::new(c.name, c.daily_budget)))
+                    .collect()
             }
-        }
+            RuleLevel::AdSet => every_page(PAGE, |p| self.ad_sets.list(t, filter, p))
+                .await?
+                .into_iter()
+                .map(|s| (s.id.into_uuid(), Target::new(s.name, s.daily_budget)))
+                .collect(),
+            RuleLevel::Ad => every_page(PAGE, |p| self.ads.list(t, filter, p))
+                .await?
+                .into_iter()
+                .map(|a| (a.id.into_uuid(), Target::new(a.name, None)))
+                .collect(),
+        })
     }
 }
 
@@ -205,15 +311,50 @@ impl AfterSync for EvaluateRules {
     }
 }
 
+/// The `hourly` and `daily` rules' job: judges the rules on one schedule
+/// for every active ad account that syncs (across tenants). One account's
+/// failure is logged and does not stop the others.
+pub struct EvaluateScheduledRules {
+    evaluate: Arc<EvaluateRules>,
+    accounts: Arc<dyn AdAccountConnections>,
+}
+
+impl EvaluateScheduledRules {
+    #[must_use]
+    pub fn new(evaluate: Arc<EvaluateRules>, accounts: Arc<dyn AdAccountConnections>) -> Self {
+        Self { evaluate, accounts }
+    }
+
+    /// # Errors
+    /// The accounts could not be listed.
+    #[instrument(skip_all, fields(schedule = schedule.as_str()))]
+    pub async fn execute(&self, schedule: Schedule) -> Result<EvaluationCounts, AppError> {
+        let mut total = EvaluationCounts::default();
+        for (t, account) in self.accounts.schedulable().await? {
+            match self.evaluate.execute_scheduled(t, account, schedule).await {
+                Ok(c) => {
+                    total.evaluated += c.evaluated;
+                    total.created += c.created;
+                }
+                Err(e) => {
+                    warn!(tenant_id = %t, ad_account_id = %account, error = %e, "scheduled rule evaluation failed");
+                }
+            }
+        }
+        Ok(total)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::HashSet;
     use std::sync::Mutex;
 
+    use domain::CampaignId;
     use domain::ads::{
-        AdAccount, AdAccountStatus, AdPlatform, Currency, EntityStatus, MockAdAccountRepository,
-        MockCampaignRepository,
+        AdAccount, AdAccountStatus, AdPlatform, Campaign, Currency, EntityStatus,
+        MockAdAccountRepository, MockAdRepository, MockAdSetRepository, MockCampaignRepository,
     };
     use domain::ingestion::{CampaignDay, MockIngestionStore};
     use domain::page::Page;
@@ -361,23 +502,32 @@ mod tests {
 
         let keys = Arc::new(Mutex::new(HashSet::new()));
         let mut suggestions = MockSuggestionRepository::new();
-        suggestions.expect_insert_if_new().returning(move |a, s| {
-            let key = (s.rule_id, s.entity_id, s.window);
-            let new = keys.lock().unwrap().insert(key);
-            if new {
-                stored.lock().unwrap().push((a, s.clone()));
-            }
-            Ok(new)
-        });
+        suggestions
+            .expect_insert_if_new()
+            .returning(move |a, s, alert| {
+                assert_eq!(
+                    alert.data["suggestion_id"],
+                    serde_json::json!(s.id.to_string())
+                );
+                let key = (s.rule_id, s.entity_id, s.window);
+                let new = keys.lock().unwrap().insert(key);
+                if new {
+                    stored.lock().unwrap().push((a, s.clone()));
+                }
+                Ok(new)
+            });
 
-        EvaluateRules::new(
-            Arc::new(rule_repo),
-            Arc::new(suggestions),
-            Arc::new(accounts),
-            Arc::new(campaigns),
-            Arc::new(store),
-            Arc::new(clock),
-        )
+        EvaluateRules::new(EvaluationPorts {
+            rules: Arc::new(rule_repo),
+            suggestions: Arc::new(suggestions),
+            accounts: Arc::new(accounts),
+            campaigns: Arc::new(campaigns),
+            // Campaign rules never read ad sets or ads: an unexpected call panics.
+            ad_sets: Arc::new(MockAdSetRepository::new()),
+            ads: Arc::new(MockAdRepository::new()),
+            store: Arc::new(store),
+            clock: Arc::new(clock),
+        })
     }
 
     #[tokio::test]
@@ -452,16 +602,19 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn disabled_and_non_campaign_rules_are_not_judged() {
+    async fn disabled_rules_and_rules_on_other_schedules_are_not_judged() {
         let w = world();
         let mut disabled = Rule::create(w.tenant, RuleSpec::seed(), NOW).unwrap();
         disabled.spec.enabled = false;
-        let mut ad_set = Rule::create(w.tenant, RuleSpec::seed(), NOW).unwrap();
-        ad_set.spec.level = RuleLevel::AdSet;
+        let mut daily = Rule::create(w.tenant, RuleSpec::seed(), NOW).unwrap();
+        daily.spec.schedule = Schedule::Daily;
         let stored = Arc::new(Mutex::new(Vec::new()));
-        let uc = use_case(&w, vec![disabled, ad_set], low_ctr(), stored.clone());
+        let uc = use_case(&w, vec![disabled, daily], low_ctr(), stored.clone());
 
-        let counts = uc.execute(w.tenant, w.account).await.unwrap();
+        let counts = uc
+            .execute_scheduled(w.tenant, w.account, Schedule::AfterSync)
+            .await
+            .unwrap();
 
         assert_eq!(counts, EvaluationCounts::default());
         assert!(stored.lock().unwrap().is_empty());

@@ -4,6 +4,8 @@
 //! write is audited with the rule before and after. Never evaluates a rule
 //! (the analysis jobs do) and never stores one itself (the repository port).
 
+mod apply;
+mod backtest;
 mod evaluate;
 mod input;
 mod suggestions;
@@ -18,9 +20,13 @@ use domain::rules::{Rule, RuleMode, RuleRepository, RuleSpec};
 use domain::{RepoError, RuleId};
 use serde_json::{Value, json};
 
-pub use evaluate::{EvaluateRules, EvaluationCounts};
+pub use apply::{ApplySettings, ApplySuggestions, Entities as ApplyEntities};
+pub use backtest::{BacktestInput, BacktestRule, RuleBacktest};
+pub use evaluate::{EvaluateRules, EvaluateScheduledRules, EvaluationCounts, EvaluationPorts};
 pub use input::{ActionInput, ConditionsInput, FilterInput, GuardsInput, RuleSpecInput};
-pub use suggestions::{GetSuggestion, ListSuggestions, MAX_REJECT_REASON_CHARS, RejectSuggestion};
+pub use suggestions::{
+    AcceptSuggestion, GetSuggestion, ListSuggestions, MAX_REJECT_REASON_CHARS, RejectSuggestion,
+};
 
 use crate::audit::Auditor;
 use crate::error::require;

@@ -1,6 +1,6 @@
-//! Reading and rejecting the suggestions rules made. Any member reads;
-//! admins and owners reject (audited with the suggestion before and after).
-//! Accepting and applying live elsewhere.
+//! Reading and deciding the suggestions rules made. Any member reads;
+//! admins and owners accept or reject (audited with the suggestion before
+//! and after). Applying an accepted one is the apply job's (`apply.rs`).
 
 use std::sync::Arc;
 
@@ -79,18 +79,113 @@ fn audit_json(s: &Suggestion, reason: Option<&str>) -> Value {
     v
 }
 
-/// Rejects a pending suggestion with a reason (admins and up). A rejected
-/// suggestion is not made again for the same window.
-pub struct RejectSuggestion {
+/// A person's decision on a pending suggestion.
+enum Decision<'a> {
+    Accept,
+    Reject(&'a str),
+}
+
+/// Shared by accepting and rejecting: who may decide, the 404 and 409, and
+/// the audit entry with the suggestion before and after.
+#[derive(Clone)]
+struct Decider {
     repo: Arc<dyn SuggestionRepository>,
     clock: Arc<dyn Clock>,
     audit: Auditor,
 }
 
+impl Decider {
+    async fn decide(
+        &self,
+        actor: &Actor,
+        id: SuggestionId,
+        decision: Decision<'_>,
+    ) -> Result<Suggestion, AppError> {
+        let Principal::User(user) = actor.principal else {
+            return Err(AppError::Forbidden);
+        };
+        let t = actor.tenant_id;
+        let before = self
+            .repo
+            .get(t, id)
+            .await?
+            .ok_or(AppError::NotFound(Resource::Suggestion))?;
+        let now = self.clock.now();
+        let (decided, action, reason) = match decision {
+            Decision::Accept => (
+                self.repo.accept(t, id, Some(user), now).await,
+                "suggestion.accept",
+                None,
+            ),
+            Decision::Reject(r) => (
+                self.repo.reject(t, id, user, r, now).await,
+                "suggestion.reject",
+                Some(r),
+            ),
+        };
+        let after = match decided {
+            Ok(Some(s)) => s,
+            Ok(None) => return Err(AppError::NotFound(Resource::Suggestion)),
+            Err(RepoError::Conflict(_)) => {
+                return Err(AppError::conflict(
+                    "SUGGESTION_NOT_PENDING",
+                    "only a pending suggestion can be accepted or rejected",
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        self.audit
+            .record(
+                actor,
+                action,
+                "suggestion",
+                &id.to_string(),
+                Some(audit_json(&before, None)),
+                Some(audit_json(&after, reason)),
+            )
+            .await;
+        Ok(after)
+    }
+}
+
+/// Accepts a pending suggestion (admins and up, signed in as a person): it
+/// becomes `ACCEPTED` and the apply job makes the change on the platform
+/// shortly after (`APPLIED` or `FAILED`). Accepting twice is refused, so a
+/// change is never made twice.
+pub struct AcceptSuggestion {
+    decider: Decider,
+}
+
+impl AcceptSuggestion {
+    #[must_use]
+    pub fn new(repo: Arc<dyn SuggestionRepository>, clock: Arc<dyn Clock>, audit: Auditor) -> Self {
+        Self {
+            decider: Decider { repo, clock, audit },
+        }
+    }
+
+    /// # Errors
+    /// Forbidden below admin and for API keys without a user; 404 for a
+    /// missing or foreign id; 409 `SUGGESTION_NOT_PENDING` when it is no
+    /// longer pending (already accepted, applied, rejected or expired).
+    pub async fn execute(&self, actor: &Actor, id: SuggestionId) -> Result<Suggestion, AppError> {
+        require(actor, Permission::Write)?;
+        self.decider.decide(actor, id, Decision::Accept).await
+    }
+}
+
+/// Rejects a pending suggestion with a reason (admins and up). A rejected
+/// suggestion is not made again for the same window.
+pub struct RejectSuggestion {
+    decider: Decider,
+}
+
 impl RejectSuggestion {
     #[must_use]
     pub fn new(repo: Arc<dyn SuggestionRepository>, clock: Arc<dyn Clock>, audit: Auditor) -> Self {
-        Self { repo, clock, audit }
+        Self {
+            decider: Decider { repo, clock, audit },
+        }
     }
 
     /// # Errors
@@ -115,39 +210,8 @@ impl RejectSuggestion {
             )
             .into());
         }
-        let Principal::User(user) = actor.principal else {
-            return Err(AppError::Forbidden);
-        };
-        let before = self
-            .repo
-            .get(actor.tenant_id, id)
-            .await?
-            .ok_or(AppError::NotFound(Resource::Suggestion))?;
-        let after = match self
-            .repo
-            .reject(actor.tenant_id, id, user, &reason, self.clock.now())
+        self.decider
+            .decide(actor, id, Decision::Reject(&reason))
             .await
-        {
-            Ok(Some(s)) => s,
-            Ok(None) => return Err(AppError::NotFound(Resource::Suggestion)),
-            Err(RepoError::Conflict(_)) => {
-                return Err(AppError::conflict(
-                    "SUGGESTION_NOT_PENDING",
-                    "only a pending suggestion can be rejected",
-                ));
-            }
-            Err(e) => return Err(e.into()),
-        };
-        self.audit
-            .record(
-                actor,
-                "suggestion.reject",
-                "suggestion",
-                &id.to_string(),
-                Some(audit_json(&before, None)),
-                Some(audit_json(&after, Some(&reason))),
-            )
-            .await;
-        Ok(after)
     }
 }

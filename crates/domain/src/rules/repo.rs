@@ -9,6 +9,7 @@ use super::spec::{Rule, RuleSpec};
 use super::suggestion::{Suggestion, SuggestionStatus};
 use crate::error::RepoError;
 use crate::ids::{AdAccountId, RuleId, SuggestionId, TenantId, UserId};
+use crate::notify::Alert;
 use crate::page::{Page, PageRequest};
 
 /// A tenant's rules. Deleting a rule hides it (it is no longer read, listed
@@ -73,6 +74,28 @@ pub trait RuleRepository: Send + Sync {
     ) -> Result<Option<RuleSpec>, RepoError>;
 }
 
+/// An accepted suggestion a worker took to apply: the suggestion, the ad
+/// account whose data made it, and which try this is (1 for the first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplyTask {
+    pub suggestion: Suggestion,
+    pub ad_account_id: AdAccountId,
+    pub attempt: i32,
+}
+
+/// How one try at applying a suggestion ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApplyResult {
+    /// The platform took the change: `APPLIED`.
+    Applied,
+    /// It cannot work (refused, token dead, out of tries): `FAILED` with the
+    /// reason.
+    Failed(String),
+    /// Worth another try at `at` (throttled, platform down); stays
+    /// `ACCEPTED` with `error` shown as its last failure.
+    RetryAt { at: OffsetDateTime, error: String },
+}
+
 /// A tenant's suggestions. At most one exists per rule, entity and window,
 /// whatever its state: a rejected suggestion is not made again for the same
 /// window, and evaluating twice on the same day inserts nothing new.
@@ -83,12 +106,20 @@ pub trait SuggestionRepository: Send + Sync {
     /// suggestion of the same rule, entity and window exists; `true` when it
     /// was stored. Storing it expires, in the same transaction, the pending
     /// suggestions of the same rule and entity for earlier windows: the newer
-    /// window supersedes them.
+    /// window supersedes them. When stored, `alert` (the suggestion's
+    /// `SuggestionCreated` alert) goes into the alert outbox in the same
+    /// transaction, fanned out to the tenant's matching channels; when not,
+    /// neither is.
     ///
     /// # Errors
     /// `MissingReference("rule_id")` for a rule or ad account not in the
     /// suggestion's tenant; nothing is written then.
-    async fn insert_if_new(&self, account: AdAccountId, s: &Suggestion) -> Result<bool, RepoError>;
+    async fn insert_if_new(
+        &self,
+        account: AdAccountId,
+        s: &Suggestion,
+        alert: &Alert,
+    ) -> Result<bool, RepoError>;
 
     /// The suggestion, or `None` when it is missing or another tenant's.
     ///
@@ -122,5 +153,49 @@ pub trait SuggestionRepository: Send + Sync {
         by: UserId,
         reason: &str,
         at: OffsetDateTime,
+    ) -> Result<Option<Suggestion>, RepoError>;
+
+    /// Accepts a pending suggestion: `ACCEPTED`, decided by `by` (`None`
+    /// for a rule in auto-apply mode) at `at`, and due to be applied at
+    /// once. `None` when it is missing or another tenant's.
+    ///
+    /// # Errors
+    /// `Conflict("status")` when it is no longer pending; nothing changes.
+    async fn accept(
+        &self,
+        t: TenantId,
+        id: SuggestionId,
+        by: Option<UserId>,
+        at: OffsetDateTime,
+    ) -> Result<Option<Suggestion>, RepoError>;
+
+    /// Takes up to `limit` accepted suggestions of any tenant that are due
+    /// (`now` or earlier), oldest due first, and holds each until
+    /// `hold_until` (another worker skips it meanwhile; if this one dies it
+    /// is taken again then), counting the try.
+    ///
+    /// # Errors
+    /// Database failures.
+    async fn take_due(
+        &self,
+        now: OffsetDateTime,
+        hold_until: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<ApplyTask>, RepoError>;
+
+    /// Records how a try ended (see [`ApplyResult`]) on a suggestion that is
+    /// still accepted, and writes `alert` (applied, failed) in the same
+    /// transaction. `None` when it is missing, another tenant's or no longer
+    /// accepted (another worker finished it first); nothing is written then.
+    ///
+    /// # Errors
+    /// Database failures.
+    async fn finish_apply(
+        &self,
+        t: TenantId,
+        id: SuggestionId,
+        result: &ApplyResult,
+        at: OffsetDateTime,
+        alert: Option<Alert>,
     ) -> Result<Option<Suggestion>, RepoError>;
 }

@@ -102,6 +102,11 @@ pub struct Suggestion {
     pub decided_by: Option<UserId>,
     /// When it left `PENDING`.
     pub decided_at: Option<OffsetDateTime>,
+    /// When the platform took the change (`APPLIED`).
+    pub applied_at: Option<OffsetDateTime>,
+    /// Why applying did not work: the last retryable error while
+    /// `ACCEPTED`, the final reason once `FAILED`.
+    pub failure: Option<String>,
 }
 
 impl Suggestion {
@@ -134,6 +139,8 @@ impl Suggestion {
             created_at: now,
             decided_by: None,
             decided_at: None,
+            applied_at: None,
+            failure: None,
         }
     }
 

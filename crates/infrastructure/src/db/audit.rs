@@ -1,11 +1,12 @@
-//! The audit log on [`Db`]: append-only, listed newest first per tenant.
+//! The audit log on [`Db`]: append-only, listed newest first per tenant,
+//! filtered by entity, actor, action and time.
 
 use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use domain::RepoError;
 use domain::TenantId;
-use domain::audit::{AuditEntry, AuditLogRepository};
+use domain::audit::{AuditEntry, AuditFilter, AuditLogRepository};
 use domain::page::{Page, PageRequest};
 
 use super::Db;
@@ -36,11 +37,34 @@ impl AuditLogRepository for Db {
         })
     }
 
-    async fn list(&self, t: TenantId, page: PageRequest) -> Result<Page<AuditEntry>, RepoError> {
+    async fn list(
+        &self,
+        t: TenantId,
+        filter: &AuditFilter,
+        page: PageRequest,
+    ) -> Result<Page<AuditEntry>, RepoError> {
         let entries: Vec<AuditEntry> = on_db!(&self.pool, |c| {
             let mut q = audit_log::table
                 .filter(audit_log::tenant_id.eq(db_id(t)))
                 .into_boxed();
+            if let Some(v) = &filter.entity_type {
+                q = q.filter(audit_log::entity_type.eq(v));
+            }
+            if let Some(v) = &filter.entity_id {
+                q = q.filter(audit_log::entity_id.eq(v));
+            }
+            if let Some(v) = &filter.actor {
+                q = q.filter(audit_log::actor.eq(v));
+            }
+            if let Some(v) = &filter.action {
+                q = q.filter(audit_log::action.eq(v));
+            }
+            if let Some(v) = filter.from {
+                q = q.filter(audit_log::at.ge(v));
+            }
+            if let Some(v) = filter.to {
+                q = q.filter(audit_log::at.le(v));
+            }
             if let Some(after) = page.after() {
                 q = q.filter(audit_log::id.lt(DbId(after)));
             }

@@ -13,9 +13,9 @@ use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Binary, Date, Nullable, Text};
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use domain::ads::DateRange;
+use domain::ads::{DateRange, InsightLevel};
 use domain::ingestion::{
-    AdAccountConnections, CampaignDay, CampaignInsight, GoldEntity, GoldPeriod, GoldRow,
+    AdAccountConnections, CampaignDay, CampaignInsight, EntityDay, GoldEntity, GoldPeriod, GoldRow,
     IngestionStore, PlatformAd, PlatformAdSet, PlatformCampaign, PlatformInsight, RawPage,
     SyncCounts, SyncKind, SyncOutcome, SyncRun, SyncRunRepository, SyncStatus, Upserted,
 };
@@ -316,31 +316,48 @@ impl SyncRunRepository for Db {
         outcome: &SyncOutcome,
         at: OffsetDateTime,
     ) -> Result<(), RepoError> {
+        self.finish_with_alerts(t, id, outcome, at, &[]).await
+    }
+
+    async fn finish_with_alerts(
+        &self,
+        t: TenantId,
+        id: SyncRunId,
+        outcome: &SyncOutcome,
+        at: OffsetDateTime,
+        alerts: &[domain::notify::Alert],
+    ) -> Result<(), RepoError> {
         let status = if outcome.error.is_some() {
             SyncStatus::Failed
         } else {
             SyncStatus::Succeeded
         };
         on_db!(&self.pool, |c| {
-            diesel::update(
-                sync_runs::table
-                    .filter(sync_runs::tenant_id.eq(db_id(t)))
-                    .filter(sync_runs::id.eq(db_id(id))),
-            )
-            .set((
-                sync_runs::status.eq(status.as_str()),
-                sync_runs::finished_at.eq(at),
-                sync_runs::campaigns.eq(outcome.counts.campaigns),
-                sync_runs::ad_sets.eq(outcome.counts.ad_sets),
-                sync_runs::ads.eq(outcome.counts.ads),
-                sync_runs::insights.eq(outcome.counts.insights),
-                sync_runs::rows_changed.eq(outcome.rows_changed),
-                sync_runs::api_calls.eq(outcome.api_calls),
-                sync_runs::error.eq(outcome.error.as_deref()),
-            ))
-            .execute(c)
-            .await?;
-            Ok(())
+            c.transaction(async |c| {
+                diesel::update(
+                    sync_runs::table
+                        .filter(sync_runs::tenant_id.eq(db_id(t)))
+                        .filter(sync_runs::id.eq(db_id(id))),
+                )
+                .set((
+                    sync_runs::status.eq(status.as_str()),
+                    sync_runs::finished_at.eq(at),
+                    sync_runs::campaigns.eq(outcome.counts.campaigns),
+                    sync_runs::ad_sets.eq(outcome.counts.ad_sets),
+                    sync_runs::ads.eq(outcome.counts.ads),
+                    sync_runs::insights.eq(outcome.counts.insights),
+                    sync_runs::rows_changed.eq(outcome.rows_changed),
+                    sync_runs::api_calls.eq(outcome.api_calls),
+                    sync_runs::error.eq(outcome.error.as_deref()),
+                ))
+                .execute(c)
+                .await?;
+                for alert in alerts {
+                    super::alerts::enqueue_in_tx(c, alert).await?;
+                }
+                Ok::<_, DbError>(())
+            })
+            .await
         })
     }
 
@@ -963,6 +980,90 @@ impl IngestionStore for Db {
                     }
                 },
             )
+            .collect())
+    }
+
+    async fn entity_days(
+        &self,
+        t: TenantId,
+        account: AdAccountId,
+        level: InsightLevel,
+        range: DateRange,
+    ) -> Result<Vec<EntityDay>, RepoError> {
+        type Row = (DbId, time::Date, i64, i64, i64, DbMoney, i64, DbMoney);
+        if !matches!(level, InsightLevel::Ad | InsightLevel::AdSet) {
+            return Ok(Vec::new());
+        }
+        let (rows, ad_sets): (Vec<Row>, Vec<(DbId, DbId)>) = on_db!(&self.pool, |c| {
+            let rows = insights_daily::table
+                .filter(insights_daily::tenant_id.eq(db_id(t)))
+                .filter(insights_daily::level.eq("ad"))
+                .filter(insights_daily::ad_account_id.eq(db_id(account)))
+                .filter(insights_daily::date.ge(range.from()))
+                .filter(insights_daily::date.le(range.to()))
+                .select((
+                    insights_daily::entity_id,
+                    insights_daily::date,
+                    insights_daily::impressions,
+                    insights_daily::clicks,
+                    insights_daily::link_clicks,
+                    insights_daily::spend,
+                    insights_daily::conversions,
+                    insights_daily::revenue,
+                ))
+                .load::<Row>(c)
+                .await?;
+            let ad_sets = if level == InsightLevel::AdSet {
+                ads::table
+                    .filter(ads::tenant_id.eq(db_id(t)))
+                    .filter(ads::ad_account_id.eq(db_id(account)))
+                    .select((ads::id, ads::ad_set_id))
+                    .load::<(DbId, DbId)>(c)
+                    .await?
+            } else {
+                Vec::new()
+            };
+            Ok((rows, ad_sets))
+        })?;
+        let totals =
+            |(_, _, impressions, clicks, link_clicks, spend, conversions, revenue): &Row| {
+                KpiTotals {
+                    impressions: *impressions,
+                    clicks: *clicks,
+                    link_clicks: *link_clicks,
+                    spend: spend.0,
+                    conversions: *conversions,
+                    revenue: revenue.0,
+                }
+            };
+        if level == InsightLevel::Ad {
+            return Ok(rows
+                .iter()
+                .map(|r| EntityDay {
+                    entity_id: r.0.0,
+                    date: r.1,
+                    totals: totals(r),
+                })
+                .collect());
+        }
+        let set_of: std::collections::HashMap<Uuid, Uuid> =
+            ad_sets.into_iter().map(|(ad, set)| (ad.0, set.0)).collect();
+        let mut sums: std::collections::BTreeMap<(Uuid, time::Date), KpiTotals> =
+            std::collections::BTreeMap::new();
+        for r in &rows {
+            // Rows of ads deleted since are left out, as their ad set's other numbers are.
+            if let Some(set) = set_of.get(&r.0.0) {
+                let sum = sums.entry((*set, r.1)).or_default();
+                *sum = sum.plus(&totals(r));
+            }
+        }
+        Ok(sums
+            .into_iter()
+            .map(|((entity_id, date), totals)| EntityDay {
+                entity_id,
+                date,
+                totals,
+            })
             .collect())
     }
 

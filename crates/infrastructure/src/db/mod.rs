@@ -45,7 +45,9 @@ macro_rules! on_db {
 }
 
 mod ads;
+pub(crate) mod alerts;
 mod audit;
+mod channels;
 mod error;
 mod identity;
 mod ingestion;

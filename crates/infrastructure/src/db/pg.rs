@@ -305,6 +305,55 @@ pub mod schema {
             decided_by -> Nullable<Uuid>,
             decided_at -> Nullable<Timestamptz>,
             reject_reason -> Nullable<Text>,
+            apply_due_at -> Nullable<Timestamptz>,
+            apply_attempts -> Integer,
+            applied_at -> Nullable<Timestamptz>,
+            failure -> Nullable<Text>,
+        }
+    }
+
+    diesel::table! {
+        notification_channels (tenant_id, id) {
+            tenant_id -> Uuid,
+            id -> Uuid,
+            name -> Text,
+            kind -> Text,
+            target_sealed -> Binary,
+            target_display -> Text,
+            events -> Json,
+            min_severity -> Nullable<Text>,
+            enabled -> Bool,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+            deleted_at -> Nullable<Timestamptz>,
+        }
+    }
+
+    diesel::table! {
+        alerts (tenant_id, id) {
+            tenant_id -> Uuid,
+            id -> Uuid,
+            kind -> Text,
+            severity -> Text,
+            title -> Text,
+            body -> Text,
+            data -> Json,
+            created_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        alert_deliveries (tenant_id, alert_id, channel_id) {
+            tenant_id -> Uuid,
+            alert_id -> Uuid,
+            channel_id -> Uuid,
+            status -> Text,
+            attempts -> Integer,
+            next_attempt_at -> Timestamptz,
+            claimed_until -> Nullable<Timestamptz>,
+            last_error -> Nullable<Text>,
+            delivered_at -> Nullable<Timestamptz>,
+            updated_at -> Timestamptz,
         }
     }
 
@@ -326,5 +375,8 @@ pub mod schema {
         rules,
         rule_versions,
         suggestions,
+        notification_channels,
+        alerts,
+        alert_deliveries,
     );
 }

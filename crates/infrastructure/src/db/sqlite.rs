@@ -306,6 +306,55 @@ pub mod schema {
             decided_by -> Nullable<Text>,
             decided_at -> Nullable<TimestamptzSqlite>,
             reject_reason -> Nullable<Text>,
+            apply_due_at -> Nullable<TimestamptzSqlite>,
+            apply_attempts -> Integer,
+            applied_at -> Nullable<TimestamptzSqlite>,
+            failure -> Nullable<Text>,
+        }
+    }
+
+    diesel::table! {
+        notification_channels (tenant_id, id) {
+            tenant_id -> Text,
+            id -> Text,
+            name -> Text,
+            kind -> Text,
+            target_sealed -> Binary,
+            target_display -> Text,
+            events -> Text,
+            min_severity -> Nullable<Text>,
+            enabled -> Bool,
+            created_at -> TimestamptzSqlite,
+            updated_at -> TimestamptzSqlite,
+            deleted_at -> Nullable<TimestamptzSqlite>,
+        }
+    }
+
+    diesel::table! {
+        alerts (tenant_id, id) {
+            tenant_id -> Text,
+            id -> Text,
+            kind -> Text,
+            severity -> Text,
+            title -> Text,
+            body -> Text,
+            data -> Text,
+            created_at -> TimestamptzSqlite,
+        }
+    }
+
+    diesel::table! {
+        alert_deliveries (tenant_id, alert_id, channel_id) {
+            tenant_id -> Text,
+            alert_id -> Text,
+            channel_id -> Text,
+            status -> Text,
+            attempts -> Integer,
+            next_attempt_at -> TimestamptzSqlite,
+            claimed_until -> Nullable<TimestamptzSqlite>,
+            last_error -> Nullable<Text>,
+            delivered_at -> Nullable<TimestamptzSqlite>,
+            updated_at -> TimestamptzSqlite,
         }
     }
 
@@ -327,5 +376,8 @@ pub mod schema {
         rules,
         rule_versions,
         suggestions,
+        notification_channels,
+        alerts,
+        alert_deliveries,
     );
 }

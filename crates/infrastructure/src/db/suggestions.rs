@@ -4,17 +4,25 @@
 //!
 //! Inserting is `ON CONFLICT DO NOTHING` on the window key and, when a row
 //! was inserted, expires the same rule's and entity's pending suggestions of
-//! earlier windows in the same transaction. Rejecting reads the row, asks the
-//! domain whether the move is allowed, and updates only a row still pending,
-//! so two concurrent rejects cannot both win.
+//! earlier windows in the same transaction. Accepting and rejecting read the
+//! row, ask the domain whether the move is allowed, and update only a row
+//! still pending, so two concurrent decisions cannot both win.
+//!
+//! An `ACCEPTED` row is also the apply job's queue entry: `apply_due_at` says
+//! when a worker may take it. Taking pushes it forward (a hold: on
+//! PostgreSQL other workers skip locked rows, and a worker that dies leaves
+//! the row to be taken again when the hold ends) and counts the try;
+//! finishing touches only a row still accepted.
 
 use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use domain::ads::DateRange;
+use domain::notify::Alert;
 use domain::page::{Page, PageRequest};
 use domain::rules::{
-    MetricSnapshot, Proposal, RuleAction, Suggestion, SuggestionRepository, SuggestionStatus,
+    ApplyResult, ApplyTask, MetricSnapshot, Proposal, RuleAction, Suggestion, SuggestionRepository,
+    SuggestionStatus,
 };
 use domain::{AdAccountId, RepoError, SuggestionId, TenantId, UserId};
 use rust_decimal::Decimal;
@@ -107,6 +115,8 @@ macro_rules! suggestion_columns {
             suggestions::created_at,
             suggestions::decided_by,
             suggestions::decided_at,
+            suggestions::applied_at,
+            suggestions::failure,
         )
     };
 }
@@ -132,6 +142,8 @@ struct SuggestionRow {
     created_at: OffsetDateTime,
     decided_by: Option<DbId>,
     decided_at: Option<OffsetDateTime>,
+    applied_at: Option<OffsetDateTime>,
+    failure: Option<String>,
 }
 
 impl TryFrom<SuggestionRow> for Suggestion {
@@ -182,12 +194,14 @@ impl TryFrom<SuggestionRow> for Suggestion {
             created_at: r.created_at,
             decided_by: r.decided_by.map(|u| u.0.into()),
             decided_at: r.decided_at,
+            applied_at: r.applied_at,
+            failure: r.failure,
         })
     }
 }
 
-/// What a reject found.
-enum Rejected {
+/// What a decision found.
+enum Decided {
     Done(Box<Suggestion>),
     NotAllowed,
     Missing,
@@ -195,7 +209,12 @@ enum Rejected {
 
 #[async_trait]
 impl SuggestionRepository for Db {
-    async fn insert_if_new(&self, account: AdAccountId, s: &Suggestion) -> Result<bool, RepoError> {
+    async fn insert_if_new(
+        &self,
+        account: AdAccountId,
+        s: &Suggestion,
+        alert: &Alert,
+    ) -> Result<bool, RepoError> {
         let metrics = DbJson(
             serde_json::to_value(MetricsJson::from(&s.metrics))
                 .map_err(|e| DbError::Encode(e.to_string()))?,
@@ -229,6 +248,9 @@ impl SuggestionRepository for Db {
                         suggestions::created_at.eq(s.created_at),
                         suggestions::decided_by.eq(s.decided_by.map(db_id)),
                         suggestions::decided_at.eq(s.decided_at),
+                        // An auto-applied suggestion is born accepted: due at once.
+                        suggestions::apply_due_at
+                            .eq((s.status == SuggestionStatus::Accepted).then_some(s.created_at)),
                     ))
                     .on_conflict_do_nothing()
                     .execute(c)
@@ -237,6 +259,7 @@ impl SuggestionRepository for Db {
                 if inserted == 0 {
                     return Ok::<bool, DbError>(false);
                 }
+                super::alerts::enqueue_in_tx(c, alert).await?;
                 diesel::update(
                     suggestions::table
                         .filter(suggestions::tenant_id.eq(db_id(s.tenant_id)))
@@ -305,7 +328,152 @@ impl SuggestionRepository for Db {
         reason: &str,
         at: OffsetDateTime,
     ) -> Result<Option<Suggestion>, RepoError> {
-        let rejected = on_db!(&self.pool, |c| {
+        self.decide(
+            t,
+            id,
+            SuggestionStatus::Rejected,
+            Some(by),
+            Some(reason),
+            at,
+        )
+        .await
+    }
+
+    async fn accept(
+        &self,
+        t: TenantId,
+        id: SuggestionId,
+        by: Option<UserId>,
+        at: OffsetDateTime,
+    ) -> Result<Option<Suggestion>, RepoError> {
+        self.decide(t, id, SuggestionStatus::Accepted, by, None, at)
+            .await
+    }
+
+    async fn take_due(
+        &self,
+        now: OffsetDateTime,
+        hold_until: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<ApplyTask>, RepoError> {
+        let limit = i64::from(limit);
+        /// Reads the due rows (`$lock`: PostgreSQL skips rows another
+        /// worker is taking) and holds each that is still as read.
+        macro_rules! take {
+            ($c:ident, $($lock:tt)*) => {
+                $c.transaction(async |c| {
+                    let due = suggestions::table
+                        .filter(suggestions::status.eq(SuggestionStatus::Accepted.as_str()))
+                        .filter(suggestions::apply_due_at.le(now))
+                        .order(suggestions::apply_due_at.asc())
+                        .limit(limit)
+                        .select((suggestion_columns!(), suggestions::ad_account_id, suggestions::apply_attempts))
+                        $($lock)*
+                        .load::<(SuggestionRow, DbId, i32)>(c)
+                        .await?;
+                    let mut tasks = Vec::with_capacity(due.len());
+                    for (row, account, attempts) in due {
+                        let n = diesel::update(
+                            suggestions::table
+                                .filter(suggestions::tenant_id.eq(row.tenant_id))
+                                .filter(suggestions::id.eq(row.id))
+                                .filter(suggestions::status.eq(SuggestionStatus::Accepted.as_str()))
+                                .filter(suggestions::apply_attempts.eq(attempts)),
+                        )
+                        .set((
+                            suggestions::apply_due_at.eq(Some(hold_until)),
+                            suggestions::apply_attempts.eq(attempts + 1),
+                        ))
+                        .execute(c)
+                        .await?;
+                        if n == 1 {
+                            tasks.push(ApplyTask {
+                                suggestion: Suggestion::try_from(row)?,
+                                ad_account_id: account.0.into(),
+                                attempt: attempts + 1,
+                            });
+                        }
+                    }
+                    Ok::<_, DbError>(tasks)
+                })
+                .await
+            };
+        }
+        on_db!(
+            &self.pool,
+            pg: |c| take!(c, .for_update().skip_locked()),
+            sqlite: |c| take!(c,),
+        )
+    }
+
+    async fn finish_apply(
+        &self,
+        t: TenantId,
+        id: SuggestionId,
+        result: &ApplyResult,
+        at: OffsetDateTime,
+        alert: Option<Alert>,
+    ) -> Result<Option<Suggestion>, RepoError> {
+        let (status, applied_at, due, failure) = match result {
+            ApplyResult::Applied => (SuggestionStatus::Applied, Some(at), None, None),
+            ApplyResult::Failed(why) => (SuggestionStatus::Failed, None, None, Some(why.as_str())),
+            ApplyResult::RetryAt { at: next, error } => (
+                SuggestionStatus::Accepted,
+                None,
+                Some(*next),
+                Some(error.as_str()),
+            ),
+        };
+        on_db!(&self.pool, |c| {
+            c.transaction(async |c| {
+                let n = diesel::update(
+                    suggestions::table
+                        .filter(suggestions::tenant_id.eq(db_id(t)))
+                        .filter(suggestions::id.eq(db_id(id)))
+                        .filter(suggestions::status.eq(SuggestionStatus::Accepted.as_str())),
+                )
+                .set((
+                    suggestions::status.eq(status.as_str()),
+                    suggestions::applied_at.eq(applied_at),
+                    suggestions::apply_due_at.eq(due),
+                    suggestions::failure.eq(failure),
+                ))
+                .execute(c)
+                .await?;
+                if n == 0 {
+                    return Ok::<_, DbError>(None);
+                }
+                if let Some(alert) = &alert {
+                    super::alerts::enqueue_in_tx(c, alert).await?;
+                }
+                let row = suggestions::table
+                    .filter(suggestions::tenant_id.eq(db_id(t)))
+                    .filter(suggestions::id.eq(db_id(id)))
+                    .select(suggestion_columns!())
+                    .first::<SuggestionRow>(c)
+                    .await?;
+                Suggestion::try_from(row).map(Some)
+            })
+            .await
+        })
+    }
+}
+
+impl Db {
+    /// Moves a pending suggestion to `next` (accepted or rejected) as the
+    /// domain allows, only if no one decided it first; an accepted one is
+    /// due to be applied at once.
+    async fn decide(
+        &self,
+        t: TenantId,
+        id: SuggestionId,
+        next: SuggestionStatus,
+        by: Option<UserId>,
+        reject_reason: Option<&str>,
+        at: OffsetDateTime,
+    ) -> Result<Option<Suggestion>, RepoError> {
+        let due = (next == SuggestionStatus::Accepted).then_some(at);
+        let decided = on_db!(&self.pool, |c| {
             c.transaction(async |c| {
                 let row = suggestions::table
                     .filter(suggestions::tenant_id.eq(db_id(t)))
@@ -315,14 +483,12 @@ impl SuggestionRepository for Db {
                     .await
                     .optional()?;
                 let Some(row) = row else {
-                    return Ok::<_, DbError>(Rejected::Missing);
+                    return Ok::<_, DbError>(Decided::Missing);
                 };
                 let mut s = Suggestion::try_from(row)?;
                 let was = s.status;
-                if s.transition(SuggestionStatus::Rejected, Some(by), at)
-                    .is_err()
-                {
-                    return Ok(Rejected::NotAllowed);
+                if s.transition(next, by, at).is_err() {
+                    return Ok(Decided::NotAllowed);
                 }
                 let n = diesel::update(
                     suggestions::table
@@ -334,22 +500,23 @@ impl SuggestionRepository for Db {
                     suggestions::status.eq(s.status.as_str()),
                     suggestions::decided_by.eq(s.decided_by.map(db_id)),
                     suggestions::decided_at.eq(s.decided_at),
-                    suggestions::reject_reason.eq(Some(reason)),
+                    suggestions::reject_reason.eq(reject_reason),
+                    suggestions::apply_due_at.eq(due),
                 ))
                 .execute(c)
                 .await?;
                 Ok(if n == 1 {
-                    Rejected::Done(Box::new(s))
+                    Decided::Done(Box::new(s))
                 } else {
-                    Rejected::NotAllowed
+                    Decided::NotAllowed
                 })
             })
             .await
         })?;
-        match rejected {
-            Rejected::Done(s) => Ok(Some(*s)),
-            Rejected::NotAllowed => Err(RepoError::Conflict("status".to_owned())),
-            Rejected::Missing => Ok(None),
+        match decided {
+            Decided::Done(s) => Ok(Some(*s)),
+            Decided::NotAllowed => Err(RepoError::Conflict("status".to_owned())),
+            Decided::Missing => Ok(None),
         }
     }
 }

@@ -16,6 +16,7 @@ use domain::notify::{Alert, DeliveryError};
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
 use lettre::transport::smtp::Error as SmtpError;
+use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 /// The SMTP settings cannot make a transport. Never shows the URL (it may
@@ -30,6 +31,54 @@ pub enum EmailConfigError {
     Tls,
     #[error("the sender is not a valid e-mail address")]
     From,
+}
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// Plain SMTP (a local relay, tests).
+    None,
+    /// STARTTLS, required (port 587).
+    StartTls,
+    /// Implicit TLS (port 465).
+    Tls,
+}
+
+impl SmtpTls {
+    /// The usual port: 25, 587 or 465.
+    #[must_use]
+    pub const fn default_port(self) -> u16 {
+        match self {
+            Self::None => 25,
+            Self::StartTls => 587,
+            Self::Tls => 465,
+        }
+    }
+}
+
+/// The SMTP server e-mail alerts go through. `Debug` hides the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// The sender: `alerts@example.com` or `AdScale <alerts@example.com>`.
+    pub from: String,
+    pub tls: SmtpTls,
+}
+
+impl fmt::Debug for SmtpSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmtpSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("from", &self.from)
+            .field("tls", &self.tls)
+            .finish()
+    }
 }
 
 /// Sends alerts by e-mail through one SMTP server.
@@ -69,6 +118,33 @@ impl EmailNotifier {
             })?;
         Ok(Self {
             transport: builder.timeout(Some(timeout)).build(),
+            id_domain: from.email.domain().to_owned(),
+            from,
+        })
+    }
+
+    /// From separate SMTP settings (the `SMTP_*` variables). Credentials are
+    /// used only when both a username and a password are given.
+    ///
+    /// # Errors
+    /// TLS cannot be set up for the host, or the sender is invalid.
+    pub fn from_settings(s: &SmtpSettings, timeout: Duration) -> Result<Self, EmailConfigError> {
+        let from: Mailbox = s.from.trim().parse().map_err(|_| EmailConfigError::From)?;
+        let host = s.host.trim();
+        let mut builder = match s.tls {
+            SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
+            SmtpTls::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)
+                .map_err(|_| EmailConfigError::Tls)?,
+            SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host)
+                .map_err(|_| EmailConfigError::Tls)?,
+        }
+        .port(s.port)
+        .timeout(Some(timeout));
+        if let (Some(user), Some(password)) = (&s.username, &s.password) {
+            builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
+        }
+        Ok(Self {
+            transport: builder.build(),
             id_domain: from.email.domain().to_owned(),
             from,
         })

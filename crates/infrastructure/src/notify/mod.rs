@@ -15,6 +15,8 @@
 
 pub mod email;
 pub mod slack;
+#[cfg(feature = "test-support")]
+pub mod testing;
 pub mod webhook;
 
 use std::time::Duration;
@@ -23,7 +25,7 @@ use async_trait::async_trait;
 use domain::notify::{Alert, ChannelTarget, DeliveryError, Notifier};
 use reqwest::{StatusCode, Url};
 
-pub use email::{EmailConfigError, EmailNotifier};
+pub use email::{EmailConfigError, EmailNotifier, SmtpSettings, SmtpTls};
 pub use slack::SlackNotifier;
 pub use webhook::{WebhookNotifier, sign, verify};
 

@@ -3,6 +3,9 @@
 //! serialised directly.
 
 pub mod ads;
+pub mod alerts;
+pub mod analysis;
+pub mod audit;
 pub mod common;
 pub mod identity;
 pub mod ingestion;

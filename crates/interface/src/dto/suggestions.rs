@@ -1,6 +1,6 @@
 //! Suggestion DTOs: `{id, rule_id, rule_version, entity_id, entity_name,
 //! level, action, proposed: {from, to}?, window: {from, to}, metrics, reason,
-//! status, created_at, decided_by?, decided_at?}`. Money leaves as strings
+//! status, created_at, decided_by?, decided_at?, applied_at?, failure?}`. Money leaves as strings
 //! with two decimals, ratios as numbers with at most four (like KPIs).
 
 use domain::rules::{MetricSnapshot, Proposal, Suggestion, SuggestionStatus};
@@ -141,6 +141,18 @@ pub struct SuggestionDto {
     )]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub decided_at: Option<OffsetDateTime>,
+    /// When the platform took the change (`APPLIED`).
+    #[serde(
+        serialize_with = "timestamp_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub applied_at: Option<OffsetDateTime>,
+    /// Why applying did not work: the last error while `ACCEPTED` (it will
+    /// be retried), the final reason once `FAILED`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "the platform refused the request (code 100): Invalid parameter")]
+    pub failure: Option<String>,
 }
 
 impl From<Suggestion> for SuggestionDto {
@@ -167,6 +179,8 @@ impl From<Suggestion> for SuggestionDto {
             created_at: s.created_at,
             decided_by: s.decided_by.map(|u| u.into_uuid()),
             decided_at: s.decided_at,
+            applied_at: s.applied_at,
+            failure: s.failure,
         }
     }
 }

@@ -8,6 +8,9 @@
 //! `/api/v1/ads/top` comes before `/api/v1/ads/{id}`.
 
 pub mod ads;
+pub mod alerts;
+pub mod analysis;
+pub mod audit;
 pub mod identity;
 pub mod ingestion;
 pub mod platform;
@@ -78,10 +81,31 @@ macro_rules! route_table {
                 put: rules::update_rule,
                 delete: rules::delete_rule,
             },
+            "/api/v1/rules/{id}/backtest" => { post: rules::backtest_rule },
+
+            "/api/v1/analysis/scores" => { get: analysis::scores },
+            "/api/v1/analysis/anomalies" => { get: analysis::anomalies },
+            "/api/v1/analysis/trends" => { get: analysis::trends },
+            "/api/v1/analysis/budget-allocation" => { get: analysis::budget_allocation },
 
             "/api/v1/suggestions" => { get: suggestions::list_suggestions },
             "/api/v1/suggestions/{id}" => { get: suggestions::get_suggestion },
+            "/api/v1/suggestions/{id}/accept" => { post: suggestions::accept_suggestion },
             "/api/v1/suggestions/{id}/reject" => { post: suggestions::reject_suggestion },
+            "/api/v1/audit-log" => { get: audit::list_audit_log },
+
+            "/api/v1/notification-channels" => {
+                get: alerts::list_channels,
+                post: alerts::create_channel,
+            },
+            "/api/v1/notification-channels/{id}" => {
+                get: alerts::get_channel,
+                patch: alerts::update_channel,
+                delete: alerts::delete_channel,
+            },
+            "/api/v1/notification-channels/{id}/test" => { post: alerts::test_channel },
+            "/api/v1/alerts" => { get: alerts::list_alerts },
+            "/api/v1/alerts/{id}" => { get: alerts::get_alert },
         }
     };
 }

@@ -1,5 +1,6 @@
-//! Rules routes: `GET/POST /rules`, `GET/PUT/DELETE /rules/{id}`. Any member
-//! reads; admins and owners write. `PUT` replaces the whole rule and names
+//! Rules routes: `GET/POST /rules`, `GET/PUT/DELETE /rules/{id}`,
+//! `POST /rules/{id}/backtest`. Any member reads and backtests; admins and
+//! owners write. `PUT` replaces the whole rule and names
 //! the version it edits.
 
 use actix_web::{HttpResponse, web};
@@ -133,4 +134,38 @@ pub async fn delete_rule(
     let id = RuleId::from_uuid(parse_uuid("id", &path)?);
     state.rules.delete_rule.execute(&actor, id).await?;
     Ok(env::no_content())
+}
+
+/// Replay the rule's current version over past days: for each day from
+/// `from` to `to`, what an evaluation running that day would have suggested
+/// (same windows, guards and reasons as live evaluation), for every entity
+/// of the rule's level. Disabled rules can be replayed; nothing is stored.
+#[utoipa::path(
+    post, path = "/api/v1/rules/{id}/backtest", tag = "rules",
+    security(("bearer_auth" = []), ("api_key" = [])),
+    params(("id" = Uuid, Path, description = "Rule id"), crate::dto::analysis::BacktestQuery),
+    responses(
+        (status = 200, description = "Days on which the rule would have suggested something", body = crate::openapi::BacktestEnvelope),
+        E400, E401, E403, E404, E422, E429, E500, E503,
+    )
+)]
+pub async fn backtest_rule(
+    Auth(actor): Auth,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    q: web::Query<crate::dto::analysis::BacktestQuery>,
+) -> Reply {
+    let id = RuleId::from_uuid(parse_uuid("id", &path)?);
+    let q = q.into_inner();
+    let input = application::rules::BacktestInput {
+        from: q.from,
+        to: q.to,
+        ad_account_id: super::analysis::account_id(q.ad_account_id.as_deref())?,
+    };
+    let b = state
+        .analysis
+        .backtest_rule
+        .execute(&actor, id, input)
+        .await?;
+    env::ok(state.version, crate::dto::analysis::BacktestDto::from(b))
 }

@@ -1,6 +1,6 @@
 //! Suggestion routes: `GET /suggestions`, `GET /suggestions/{id}`,
-//! `POST /suggestions/{id}/reject`. Any member reads; admins and owners
-//! reject. Suggestions are made by rule evaluation after each sync, never
+//! `POST /suggestions/{id}/accept`, `POST /suggestions/{id}/reject`. Any
+//! member reads; admins and owners decide. Suggestions are made by rule evaluation after each sync, never
 //! through the API.
 
 use actix_web::{HttpResponse, web};
@@ -71,6 +71,35 @@ pub async fn get_suggestion(
     let id = SuggestionId::from_uuid(parse_uuid("id", &path)?);
     let s = state.suggestions.get_suggestion.execute(&actor, id).await?;
     env::ok(state.version, SuggestionDto::from(s))
+}
+
+/// Accept a pending suggestion (admins and up, signed in as a person). It
+/// becomes `ACCEPTED` at once and the apply job makes the change on the ad
+/// platform within seconds (`APPLIED`, with the campaign before and after in
+/// the audit log, or `FAILED` with the reason). `409 SUGGESTION_NOT_PENDING`
+/// when it was already decided or expired, so nothing is applied twice.
+#[utoipa::path(
+    post, path = "/api/v1/suggestions/{id}/accept", tag = "suggestions",
+    security(("bearer_auth" = []), ("api_key" = [])),
+    params(("id" = Uuid, Path, description = "Suggestion id")),
+    responses(
+        (status = 202, description = "Accepted; being applied", body = SuggestionEnvelope),
+        E400, E401, E403, E404, E409, E429, E500, E503,
+    )
+)]
+pub async fn accept_suggestion(
+    Auth(actor): Auth,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Reply {
+    let id = SuggestionId::from_uuid(parse_uuid("id", &path)?);
+    let s = state
+        .suggestions
+        .accept_suggestion
+        .execute(&actor, id)
+        .await?;
+    let location = format!("/api/v1/suggestions/{id}");
+    env::accepted(state.version, &location, SuggestionDto::from(s))
 }
 
 /// Reject a pending suggestion (admins and up, signed in as a person), with

@@ -1,0 +1,227 @@
+//! `GET /analysis/anomalies`: which campaigns' spend, CPA, CTR or
+//! conversions on one day fall outside what the 28 days before it make
+//! expected (robust z-score, [`domain::analysis::anomaly`]).
+
+use domain::AdAccountId;
+use domain::CampaignId;
+use domain::ads::DateRange;
+use domain::analysis::Metric;
+use domain::analysis::anomaly::{Anomaly, AnomalyConfig, detect};
+use domain::error::ValidationError;
+use domain::identity::{Actor, Permission};
+use time::{Date, Duration};
+use tracing::instrument;
+
+use super::gold::GoldReader;
+use super::optional_date;
+use crate::AppError;
+use crate::error::require;
+
+/// `?ad_account_id&date`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AnomaliesInput {
+    /// Required.
+    pub ad_account_id: Option<AdAccountId>,
+    /// The day judged; yesterday in the account's time zone when absent.
+    pub date: Option<String>,
+}
+
+/// One anomalous metric of one campaign.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CampaignAnomaly {
+    pub campaign_id: CampaignId,
+    pub campaign_name: String,
+    pub anomaly: Anomaly,
+}
+
+/// The anomalies of one day.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoundAnomalies {
+    pub ad_account_id: AdAccountId,
+    /// The day judged.
+    pub date: Date,
+    /// The days it was judged against (the 28 before it).
+    pub history: DateRange,
+    /// `|z|` above which a value is anomalous.
+    pub threshold: f64,
+    /// By campaign name, then in [`Metric::ALL`] order.
+    pub anomalies: Vec<CampaignAnomaly>,
+}
+
+/// Finds the anomalies of one day in an ad account's campaigns.
+pub struct DetectAnomalies {
+    gold: GoldReader,
+    config: AnomalyConfig,
+}
+
+impl DetectAnomalies {
+    #[must_use]
+    pub fn new(gold: GoldReader) -> Self {
+        Self {
+            gold,
+            config: AnomalyConfig::default(),
+        }
+    }
+
+    /// # Errors
+    /// 422 for a missing account or a malformed date; 404 for an account
+    /// missing or another tenant's; storage failures.
+    #[instrument(skip_all, fields(tenant_id = %actor.tenant_id))]
+    pub async fn execute(
+        &self,
+        actor: &Actor,
+        input: AnomaliesInput,
+    ) -> Result<FoundAnomalies, AppError> {
+        require(actor, Permission::Read)?;
+        let mut errors = ValidationError::default();
+        if input.ad_account_id.is_none() {
+            errors.add("ad_account_id", "is required");
+        }
+        let date = optional_date("date", input.date.as_deref(), &mut errors);
+        let Some(id) = input.ad_account_id else {
+            return Err(errors.into());
+        };
+        errors.into_result()?;
+        let t = actor.tenant_id;
+        let account = self.gold.account(t, id).await?;
+        let date = date.unwrap_or_else(|| self.gold.yesterday(&account));
+        let days = i64::try_from(self.config.history_days).unwrap_or(28);
+        let history = DateRange::new(date - Duration::days(days), date - Duration::days(1))?;
+        let read = DateRange::new(history.from(), date)?;
+        let gold = self.gold.daily(t, id, read).await?;
+
+        let mut anomalies = Vec::new();
+        for c in &gold.campaigns {
+            if !c.days.iter().any(|(d, _)| *d == date) {
+                continue; // no delivery that day: nothing to judge
+            }
+            for metric in Metric::ALL {
+                anomalies.extend(
+                    detect(metric, &c.days, self.config)
+                        .into_iter()
+                        .filter(|a| a.date == date)
+                        .map(|anomaly| CampaignAnomaly {
+                            campaign_id: c.campaign.id,
+                            campaign_name: c.campaign.name.clone(),
+                            anomaly,
+                        }),
+                );
+            }
+        }
+        Ok(FoundAnomalies {
+            ad_account_id: id,
+            date,
+            history,
+            threshold: self.config.threshold,
+            anomalies,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::testing::{TODAY, World};
+    use domain::analysis::anomaly::Direction;
+    use domain::identity::{Principal, Role};
+    use domain::kpi::KpiTotals;
+    use domain::{TenantId, UserId};
+    use rust_decimal::Decimal;
+
+    fn actor(t: TenantId) -> Actor {
+        Actor {
+            tenant_id: t,
+            principal: Principal::User(UserId::generate()),
+            role: Role::Viewer,
+        }
+    }
+
+    /// 28 normal days of spend 100 ± 3 and 2 conversions, then `last` spend.
+    fn rows(c: CampaignId, end: Date, last: i64) -> Vec<(CampaignId, Date, KpiTotals)> {
+        let week = [100, 102, 98, 101, 99, 103, 97];
+        (0..29)
+            .map(|i| {
+                let spend = if i == 28 { last } else { week[i % 7] };
+                let totals = KpiTotals {
+                    impressions: 5_000,
+                    clicks: 100,
+                    spend: Decimal::from(spend),
+                    conversions: 2,
+                    ..KpiTotals::default()
+                };
+                (c, end - Duration::days(28 - i as i64), totals)
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_spend_spike_yesterday_is_the_only_anomaly_found_by_default() {
+        let w = World::new();
+        let spiky = w.campaign("Spiky", None);
+        let calm = w.campaign("Calm", None);
+        let yesterday = TODAY.previous_day().unwrap();
+        let mut data = rows(spiky.id, yesterday, 150);
+        data.extend(rows(calm.id, yesterday, 100));
+        let uc = DetectAnomalies::new(w.reader(vec![spiky.clone(), calm], data));
+        let found = uc
+            .execute(
+                &actor(w.tenant),
+                AnomaliesInput {
+                    ad_account_id: Some(w.account),
+                    date: None,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(found.date, yesterday);
+        assert_eq!(found.history.to(), yesterday - Duration::days(1));
+        assert_eq!(found.history.from(), yesterday - Duration::days(28));
+        // Spend 150 also doubles CPA (75 vs 50): both are found, nothing else.
+        let metrics: Vec<(CampaignId, Metric)> = found
+            .anomalies
+            .iter()
+            .map(|a| (a.campaign_id, a.anomaly.metric))
+            .collect();
+        assert_eq!(
+            metrics,
+            [(spiky.id, Metric::Spend), (spiky.id, Metric::Cpa)]
+        );
+        assert_eq!(found.anomalies[0].anomaly.direction, Direction::Up);
+        assert_eq!(found.anomalies[0].anomaly.value, 150.0);
+    }
+
+    #[tokio::test]
+    async fn the_account_is_required_and_foreign_accounts_are_not_found() {
+        let w = World::new();
+        let uc = DetectAnomalies::new(w.reader(vec![], vec![]));
+        let err = uc
+            .execute(
+                &actor(w.tenant),
+                AnomaliesInput {
+                    ad_account_id: None,
+                    date: Some("2026-13-01".to_owned()),
+                },
+            )
+            .await
+            .unwrap_err();
+        let AppError::Validation(v) = err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(
+            v.fields.keys().collect::<Vec<_>>(),
+            ["ad_account_id", "date"]
+        );
+        let other = actor(TenantId::generate());
+        let err = uc
+            .execute(
+                &other,
+                AnomaliesInput {
+                    ad_account_id: Some(w.account),
+                    date: None,
+                },
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err, AppError::NotFound(crate::Resource::AdAccount));
+    }
+}

@@ -1,0 +1,175 @@
+//! Reading gold for the Analyzer and the rule backtest: an ad account's
+//! daily KPI rows (`kpi_daily`) split into the account's own series and one
+//! series per campaign, with the campaigns' names and budgets.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use domain::ads::{
+    AdAccount, AdAccountRepository, Campaign, CampaignRepository, DateRange, EntityFilter,
+};
+use domain::ingestion::{GoldEntity, GoldPeriod, IngestionStore};
+use domain::kpi::KpiTotals;
+use domain::platform::Clock;
+use domain::{AdAccountId, CampaignId, TenantId};
+use time::Date;
+
+use crate::paging::every_page;
+use crate::{AppError, Resource};
+
+/// Rows read per page while walking campaigns.
+const PAGE: u16 = 100;
+
+/// One entity's daily totals, oldest first.
+pub type DailySeries = Vec<(Date, KpiTotals)>;
+
+/// One campaign's gold over a range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CampaignGold {
+    /// The campaign as it is now (name, status, daily budget).
+    pub campaign: Campaign,
+    /// Its daily rows in the range; days without delivery have no row.
+    pub days: DailySeries,
+}
+
+/// An ad account's gold over a range.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AccountGold {
+    /// The account's own daily rows (the sum of its campaigns).
+    pub account_days: DailySeries,
+    /// Every current campaign of the account, by name then id, each with
+    /// its rows (possibly none). Rows of deleted campaigns are left out.
+    pub campaigns: Vec<CampaignGold>,
+}
+
+impl AccountGold {
+    /// The account's totals over the whole range (the baseline scores and
+    /// the allocator judge against).
+    #[must_use]
+    pub fn account_totals(&self) -> KpiTotals {
+        sum(&self.account_days)
+    }
+}
+
+/// Σ of a series.
+#[must_use]
+pub fn sum(days: &[(Date, KpiTotals)]) -> KpiTotals {
+    days.iter()
+        .fold(KpiTotals::default(), |acc, (_, t)| acc.plus(t))
+}
+
+/// The ports the Analyzer reads through, shared by its use cases.
+#[derive(Clone)]
+pub struct GoldReader {
+    accounts: Arc<dyn AdAccountRepository>,
+    campaigns: Arc<dyn CampaignRepository>,
+    store: Arc<dyn IngestionStore>,
+    clock: Arc<dyn Clock>,
+}
+
+impl GoldReader {
+    #[must_use]
+    pub fn new(
+        accounts: Arc<dyn AdAccountRepository>,
+        campaigns: Arc<dyn CampaignRepository>,
+        store: Arc<dyn IngestionStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            accounts,
+            campaigns,
+            store,
+            clock,
+        }
+    }
+
+    /// The tenant's ad account.
+    ///
+    /// # Errors
+    /// 404 when it is missing or another tenant's; storage failures.
+    pub async fn account(&self, t: TenantId, id: AdAccountId) -> Result<AdAccount, AppError> {
+        self.accounts
+            .find(t, id)
+            .await?
+            .ok_or(AppError::NotFound(Resource::AdAccount))
+    }
+
+    /// Every ad account of the tenant.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn all_accounts(&self, t: TenantId) -> Result<Vec<AdAccount>, AppError> {
+        every_page(PAGE, |p| self.accounts.list(t, None, p)).await
+    }
+
+    /// Yesterday in the account's time zone: the last whole day.
+    #[must_use]
+    pub fn yesterday(&self, account: &AdAccount) -> Date {
+        let today = self.clock.today_in(&account.timezone);
+        today.previous_day().unwrap_or(today)
+    }
+
+    /// The account's gold daily rows in `range`, split per entity.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn daily(
+        &self,
+        t: TenantId,
+        account: AdAccountId,
+        range: DateRange,
+    ) -> Result<AccountGold, AppError> {
+        let rows = self.store.gold(t, account, GoldPeriod::Day, range).await?;
+        let mut account_days = Vec::new();
+        let mut per_campaign: BTreeMap<CampaignId, DailySeries> = BTreeMap::new();
+        for row in rows {
+            match row.entity {
+                GoldEntity::Account => account_days.push((row.period_start, row.totals)),
+                GoldEntity::Campaign(id) => per_campaign
+                    .entry(id)
+                    .or_default()
+                    .push((row.period_start, row.totals)),
+            }
+        }
+        account_days.sort_by_key(|(d, _)| *d);
+        let mut campaigns: Vec<CampaignGold> =
+            account_campaigns(self.campaigns.as_ref(), t, account)
+                .await?
+                .into_values()
+                .map(|campaign| {
+                    let mut days = per_campaign.remove(&campaign.id).unwrap_or_default();
+                    days.sort_by_key(|(d, _)| *d);
+                    CampaignGold { campaign, days }
+                })
+                .collect();
+        campaigns.sort_by(|a, b| {
+            (a.campaign.name.as_str(), a.campaign.id)
+                .cmp(&(b.campaign.name.as_str(), b.campaign.id))
+        });
+        Ok(AccountGold {
+            account_days,
+            campaigns,
+        })
+    }
+}
+
+/// The account's campaigns by id (names, statuses and daily budgets); what
+/// rule evaluation and the Analyzer name their findings with.
+///
+/// # Errors
+/// Storage failures.
+pub(crate) async fn account_campaigns(
+    campaigns: &dyn CampaignRepository,
+    t: TenantId,
+    account: AdAccountId,
+) -> Result<BTreeMap<CampaignId, Campaign>, AppError> {
+    let filter = EntityFilter {
+        ad_account_id: Some(account),
+        ..EntityFilter::default()
+    };
+    Ok(every_page(PAGE, |p| campaigns.list(t, filter, p))
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect())
+}

@@ -1,0 +1,8 @@
+DROP INDEX audit_log_actor_idx;
+DROP INDEX audit_log_entity_idx;
+DROP INDEX suggestions_apply_due_idx;
+ALTER TABLE suggestions
+    DROP COLUMN failure,
+    DROP COLUMN applied_at,
+    DROP COLUMN apply_attempts,
+    DROP COLUMN apply_due_at;

@@ -1,0 +1,3 @@
+DROP TABLE alert_deliveries;
+DROP TABLE alerts;
+DROP TABLE notification_channels;
