@@ -15,7 +15,8 @@ use application::ads::{
     UpdateCampaign,
 };
 use application::analysis::{
-    DetectAnomalies, DetectTrends, GoldReader, ProposeBudgetAllocation, ScoreCampaigns,
+    AnomalyAlerts, DetectAnomalies, DetectTrends, GoldReader, ProposeBudgetAllocation,
+    ScoreCampaigns,
 };
 use application::audit::Auditor;
 use application::audit::ListAuditLog;
@@ -27,8 +28,8 @@ use application::identity::{
 use application::ingestion::account_kpis::GetAdAccountKpis;
 use application::ingestion::import::ImportCsv;
 use application::ingestion::sync::{
-    AfterSync, GetSyncRun, IngestionPorts, ListSyncRuns, PurgeRawPayloads, RecoverSyncs,
-    RequestSync, RunSync, ScheduleSyncs,
+    AfterSync, AfterSyncAll, GetSyncRun, IngestionPorts, ListSyncRuns, PurgeRawPayloads,
+    RecoverSyncs, RequestSync, RunSync, ScheduleSyncs,
 };
 use application::platform::HealthMonitor;
 use application::rules::BacktestRule;
@@ -358,8 +359,11 @@ pub struct Built {
     /// every successful sync.
     pub evaluate_rules: Arc<EvaluateRules>,
     /// Applies accepted suggestions through the platform; the worker runs
-    /// it every `jobs.apply_poll`.
+    /// it every 5 seconds (`jobs.apply_cron`).
     pub apply_suggestions: Arc<ApplySuggestions>,
+    /// Alerts on yesterday's anomalies; the worker runs it after every
+    /// successful sync, after the rules.
+    pub anomaly_alerts: Arc<AnomalyAlerts>,
     /// Delivers the alert outbox; the worker loop runs it.
     pub deliver_alerts: Arc<DeliverAlerts>,
     pub alerts_worker: AlertsWorkerConfig,
@@ -379,7 +383,10 @@ pub fn build_state(a: &Adapters, s: &Settings) -> anyhow::Result<AppState> {
 #[must_use]
 pub fn worker_use_cases(built: &Built) -> WorkerUseCases {
     let ports = &built.ingestion;
-    let after_sync: Arc<dyn AfterSync> = built.evaluate_rules.clone();
+    let after_sync: Arc<dyn AfterSync> = Arc::new(AfterSyncAll(vec![
+        built.evaluate_rules.clone(),
+        built.anomaly_alerts.clone(),
+    ]));
     WorkerUseCases {
         apply: built.apply_suggestions.clone(),
         evaluate: Arc::new(EvaluateScheduledRules::new(
@@ -500,6 +507,11 @@ pub fn build(a: &Adapters, s: &Settings) -> anyhow::Result<Built> {
         s.apply.clone(),
     ));
     let gold = GoldReader::new(db.clone(), db.clone(), db.clone(), clock.clone());
+    let anomaly_alerts = Arc::new(AnomalyAlerts::new(
+        Arc::new(DetectAnomalies::new(gold.clone())),
+        db.clone(),
+        clock.clone(),
+    ));
     let analysis = AnalysisApi {
         scores: ScoreCampaigns::new(gold.clone()),
         anomalies: DetectAnomalies::new(gold.clone()),
@@ -580,6 +592,7 @@ pub fn build(a: &Adapters, s: &Settings) -> anyhow::Result<Built> {
         ingestion,
         evaluate_rules,
         apply_suggestions,
+        anomaly_alerts,
         deliver_alerts,
         alerts_worker: AlertsWorkerConfig {
             poll_interval: s.alerts.poll_interval,

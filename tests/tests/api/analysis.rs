@@ -17,6 +17,7 @@ on_both_backends!(
     backtest_replays_the_seed_rule_to_the_suggestion_live_evaluation_made_and_writes_nothing,
     backtest_refuses_bad_ranges_and_hides_foreign_unknown_or_deleted_rules,
     anomalies_find_exactly_the_injected_spend_spike,
+    an_anomaly_found_after_every_sync_is_alerted_once,
     scores_rank_campaigns_against_the_account_baseline_with_their_factors,
     trends_show_a_steady_rise_as_significant_and_a_constant_metric_as_flat,
     budget_allocation_moves_budget_toward_high_roas_within_limits_and_changes_nothing,
@@ -635,4 +636,43 @@ async fn analysis_needs_an_own_ad_account_and_valid_parameters(t: TestApp) {
         r.assert_error(422, "VALIDATION_FAILED");
         assert_eq!(fields(&r), [field], "{query}: {}", r.body);
     }
+}
+
+/// Oct 2: yesterday is the spike's day.
+struct Oct2;
+
+impl domain::platform::Clock for Oct2 {
+    fn now(&self) -> time::OffsetDateTime {
+        time::macros::datetime!(2026-10-02 09:00 UTC)
+    }
+    fn today_in(&self, _tz: &str) -> time::Date {
+        date!(2026 - 10 - 02)
+    }
+}
+
+async fn an_anomaly_found_after_every_sync_is_alerted_once(t: TestApp) {
+    use application::analysis::{AnomalyAlerts, DetectAnomalies, GoldReader};
+    use std::sync::Arc;
+
+    let app = t.service().await;
+    let (owner, account) = seeded(&app, "Acme").await;
+    let db = t.adapters.db.clone();
+    let clock = Arc::new(Oct2);
+    let gold = GoldReader::new(db.clone(), db.clone(), db.clone(), clock.clone());
+    let alerts = AnomalyAlerts::new(Arc::new(DetectAnomalies::new(gold)), db, clock);
+    let tenant = TenantId::from_uuid(owner.org_id.parse().unwrap());
+    let id = AdAccountId::from_uuid(account.parse().unwrap());
+
+    // Every sync of the day judges yesterday again: one alert all the same.
+    assert_eq!(alerts.execute(tenant, id).await.unwrap(), 1);
+    assert_eq!(alerts.execute(tenant, id).await.unwrap(), 1);
+    let r = get(&app, &owner.cred(), "/api/v1/alerts?kind=anomaly.detected").await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+    let list = r.data().as_array().unwrap();
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(
+        list[0]["title"],
+        json!("Anomaly: spend of campaign \"Spiky\" is above its usual range on 2026-10-01")
+    );
+    assert_eq!(list[0]["severity"], json!("warning"));
 }

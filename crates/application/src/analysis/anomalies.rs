@@ -2,13 +2,16 @@
 //! conversions on one day fall outside what the 28 days before it make
 //! expected (robust z-score, [`domain::analysis::anomaly`]).
 
-use domain::AdAccountId;
-use domain::CampaignId;
+use std::sync::Arc;
+
 use domain::ads::DateRange;
 use domain::analysis::Metric;
 use domain::analysis::anomaly::{Anomaly, AnomalyConfig, detect};
 use domain::error::ValidationError;
 use domain::identity::{Actor, Permission};
+use domain::notify::{Alert, AlertOutbox};
+use domain::platform::Clock;
+use domain::{AdAccountId, CampaignId, TenantId};
 use time::{Date, Duration};
 use tracing::instrument;
 
@@ -82,7 +85,20 @@ impl DetectAnomalies {
             return Err(errors.into());
         };
         errors.into_result()?;
-        let t = actor.tenant_id;
+        self.on_day(actor.tenant_id, id, date).await
+    }
+
+    /// The anomalies of `date` (yesterday in the account's time zone when
+    /// `None`) in the account's campaigns, for jobs that act for the tenant.
+    ///
+    /// # Errors
+    /// 404 for an account missing or another tenant's; storage failures.
+    pub async fn on_day(
+        &self,
+        t: TenantId,
+        id: AdAccountId,
+        date: Option<Date>,
+    ) -> Result<FoundAnomalies, AppError> {
         let account = self.gold.account(t, id).await?;
         let date = date.unwrap_or_else(|| self.gold.yesterday(&account));
         let days = i64::try_from(self.config.history_days).unwrap_or(28);
@@ -115,6 +131,64 @@ impl DetectAnomalies {
             threshold: self.config.threshold,
             anomalies,
         })
+    }
+}
+
+/// Alerts on the anomalies of yesterday after each sync of an account (an
+/// `anomaly.detected` alert per campaign and metric). Each sync re-judges the
+/// same day; an anomaly's alert id is derived from what it is about, so it
+/// is queued once. Failures are logged: a sync never fails because of it.
+pub struct AnomalyAlerts {
+    detect: Arc<DetectAnomalies>,
+    outbox: Arc<dyn AlertOutbox>,
+    clock: Arc<dyn Clock>,
+}
+
+impl AnomalyAlerts {
+    #[must_use]
+    pub fn new(
+        detect: Arc<DetectAnomalies>,
+        outbox: Arc<dyn AlertOutbox>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            detect,
+            outbox,
+            clock,
+        }
+    }
+
+    /// Queues the alerts of yesterday's anomalies (each once); returns how
+    /// many anomalies there are.
+    ///
+    /// # Errors
+    /// 404 for an account missing or another tenant's; storage failures.
+    pub async fn execute(&self, t: TenantId, account: AdAccountId) -> Result<usize, AppError> {
+        let found = self.detect.on_day(t, account, None).await?;
+        let now = self.clock.now();
+        for a in &found.anomalies {
+            let alert = Alert::anomaly(
+                t,
+                a.campaign_id.into_uuid(),
+                &a.campaign_name,
+                &a.anomaly,
+                now,
+            );
+            self.outbox.enqueue(&alert).await?;
+        }
+        Ok(found.anomalies.len())
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::ingestion::sync::AfterSync for AnomalyAlerts {
+    #[instrument(skip_all, fields(tenant_id = %t, ad_account_id = %account))]
+    async fn synced(&self, t: TenantId, account: AdAccountId) {
+        match self.execute(t, account).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(anomalies = n, "anomalies found after sync"),
+            Err(e) => tracing::warn!(error = %e, "anomaly detection after sync failed"),
+        }
     }
 }
 

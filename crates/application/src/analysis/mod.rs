@@ -20,7 +20,9 @@ pub use allocation::{
     AllocationInput, BudgetAllocation, BudgetLine, DEFAULT_MAX_CHANGE_PERCENT,
     ProposeBudgetAllocation,
 };
-pub use anomalies::{AnomaliesInput, CampaignAnomaly, DetectAnomalies, FoundAnomalies};
+pub use anomalies::{
+    AnomaliesInput, AnomalyAlerts, CampaignAnomaly, DetectAnomalies, FoundAnomalies,
+};
 pub use gold::{AccountGold, CampaignGold, GoldReader};
 pub use scores::{CampaignScore, CampaignScores, ScoreCampaigns, ScoresInput};
 pub use trends::{CampaignTrend, DetectTrends, TrendReport, TrendsInput};

@@ -427,6 +427,18 @@ impl Stop {
     }
 }
 
+/// Several [`AfterSync`] hooks, run one after the other.
+pub struct AfterSyncAll(pub Vec<Arc<dyn AfterSync>>);
+
+#[async_trait::async_trait]
+impl AfterSync for AfterSyncAll {
+    async fn synced(&self, t: TenantId, account: AdAccountId) {
+        for hook in &self.0 {
+            hook.synced(t, account).await;
+        }
+    }
+}
+
 /// Work that follows a successful sync of an ad account, such as evaluating
 /// rules on the fresh data. It runs after the run is recorded as finished and
 /// handles (logs) its own failures: a sync never fails because of it.

@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{Alert, AlertKind, Severity};
+use crate::analysis::anomaly::{Anomaly, Direction};
 use crate::ids::{AdAccountId, TenantId};
 use crate::ingestion::SyncRun;
 use crate::rules::{Proposal, RuleLevel, Suggestion};
@@ -292,6 +293,56 @@ impl Alert {
         )
     }
 
+    /// One campaign's metric fell outside its expected range on `a.date`.
+    /// The id is derived from the tenant, campaign, metric and day, so the
+    /// same anomaly found again (every sync re-judges yesterday) is one
+    /// alert: the outbox keeps the first.
+    #[must_use]
+    pub fn anomaly(
+        tenant_id: TenantId,
+        campaign_id: Uuid,
+        campaign_name: &str,
+        a: &Anomaly,
+        at: OffsetDateTime,
+    ) -> Self {
+        let metric = a.metric.as_str();
+        let (way, severity) = match a.direction {
+            Direction::Up => ("above", Severity::Warning),
+            Direction::Down => ("below", Severity::Warning),
+        };
+        let title = format!(
+            "Anomaly: {metric} of campaign \"{campaign_name}\" is {way} its usual range on {}",
+            a.date
+        );
+        let body = format!(
+            "Campaign \"{campaign_name}\": {metric} was {:.2} on {}, {way} the range expected \
+             from the {} days before it ({:.2} to {:.2}, median {:.2}; robust z-score {:.1}).",
+            a.value, a.date, a.history_len, a.expected_low, a.expected_high, a.median, a.z,
+        );
+        let key = format!("anomaly/{tenant_id}/{campaign_id}/{metric}/{}", a.date);
+        let mut alert = new_alert(
+            tenant_id,
+            AlertKind::Anomaly,
+            severity,
+            title,
+            body,
+            json!({
+                "campaign_id": campaign_id.to_string(),
+                "campaign_name": campaign_name,
+                "metric": metric,
+                "date": a.date.to_string(),
+                "value": a.value,
+                "expected_low": a.expected_low,
+                "expected_high": a.expected_high,
+                "z_score": if a.z.is_finite() { json!(a.z) } else { Value::Null },
+                "direction": way,
+            }),
+            at,
+        );
+        alert.id = Uuid::new_v5(&Uuid::NAMESPACE_OID, key.as_bytes());
+        alert
+    }
+
     /// A test alert for one channel, to check it is set up.
     #[must_use]
     pub fn channel_test(tenant_id: TenantId, channel_name: &str, at: OffsetDateTime) -> Self {
@@ -330,6 +381,55 @@ mod tests {
     use time::macros::{date, datetime};
 
     const NOW: OffsetDateTime = datetime!(2026-10-04 12:00 UTC);
+
+    #[test]
+    fn an_anomaly_says_which_metric_how_far_and_the_same_finding_has_the_same_id() {
+        let t = TenantId::generate();
+        let campaign = Uuid::from_u128(9);
+        let a = Anomaly {
+            metric: crate::analysis::Metric::Spend,
+            date: date!(2026 - 10 - 03),
+            value: 310.0,
+            z: 16.86,
+            median: 100.0,
+            expected_low: 89.62,
+            expected_high: 110.38,
+            direction: Direction::Up,
+            history_len: 28,
+        };
+        let alert = Alert::anomaly(t, campaign, "Spiky", &a, NOW);
+        assert_eq!(alert.kind, AlertKind::Anomaly);
+        assert_eq!(
+            alert.title,
+            "Anomaly: spend of campaign \"Spiky\" is above its usual range on 2026-10-03"
+        );
+        assert!(
+            alert.body.contains("was 310.00 on 2026-10-03")
+                && alert
+                    .body
+                    .contains("(89.62 to 110.38, median 100.00; robust z-score 16.9)"),
+            "{}",
+            alert.body
+        );
+        let later = Alert::anomaly(t, campaign, "Spiky", &a, NOW + time::Duration::hours(1));
+        assert_eq!(alert.id, later.id, "found again: the same alert");
+        let other_day = Anomaly {
+            date: date!(2026 - 10 - 04),
+            ..a
+        };
+        assert_ne!(
+            alert.id,
+            Alert::anomaly(t, campaign, "Spiky", &other_day, NOW).id
+        );
+        let infinite = Anomaly {
+            z: f64::INFINITY,
+            ..a
+        };
+        assert_eq!(
+            Alert::anomaly(t, campaign, "Spiky", &infinite, NOW).data["z_score"],
+            Value::Null
+        );
+    }
 
     fn suggestion(proposal: Proposal) -> Suggestion {
         let rule = Rule::create(TenantId::generate(), RuleSpec::seed(), NOW).unwrap();

@@ -133,10 +133,12 @@ pub trait AlertOutbox: Send + Sync {
     /// Stores `alert` and, in the same transaction, a pending delivery to
     /// each of its tenant's enabled channels whose filter matches; returns
     /// how many deliveries were queued (0 with no matching channel: the
-    /// alert is still kept for `GET /alerts`).
+    /// alert is still kept for `GET /alerts`). An alert whose id is already
+    /// stored is left as it is (0): an alert with an id derived from what it
+    /// is about is queued once however often it is found.
     ///
     /// # Errors
-    /// `Conflict("id")` for an alert id already stored.
+    /// Database failures.
     async fn enqueue(&self, alert: &Alert) -> Result<usize, RepoError>;
 
     /// Stores `alert` with one pending delivery to `channel` only (whatever

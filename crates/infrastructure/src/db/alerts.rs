@@ -75,7 +75,8 @@ pub(crate) trait OutboxConn: Send {
 }
 
 /// Writes `alert` into the outbox on `conn`, fanned out to the tenant's
-/// enabled channels whose filter matches; returns how many deliveries were
+/// enabled channels whose filter matches (an alert whose id is already
+/// there is left as it is: 0); returns how many deliveries were
 /// queued. Call it inside the transaction that records the event, so the
 /// event and its alert commit (or roll back) together:
 ///
@@ -132,7 +133,7 @@ macro_rules! enqueue_body {
         if $only.is_some() && targets.is_empty() {
             return Ok(0);
         }
-        diesel::insert_into(alerts::table)
+        let inserted = diesel::insert_into(alerts::table)
             .values((
                 alerts::tenant_id.eq(tenant),
                 alerts::id.eq(DbId($alert.id)),
@@ -143,9 +144,15 @@ macro_rules! enqueue_body {
                 alerts::data.eq(DbJson($alert.data.clone())),
                 alerts::created_at.eq($alert.created_at),
             ))
+            .on_conflict_do_nothing()
             .execute($c)
             .await
             .map_err(|e| DbError::from(e).referencing("tenant_id"))?;
+        if inserted == 0 {
+            // The same alert (a derived id, e.g. an anomaly found again) is
+            // already in the outbox: it is delivered once.
+            return Ok(0);
+        }
         for channel in &targets {
             diesel::insert_into(alert_deliveries::table)
                 .values((
