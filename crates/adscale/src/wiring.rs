@@ -506,7 +506,13 @@ pub fn build(a: &Adapters, s: &Settings) -> anyhow::Result<Built> {
         ingestion.clone(),
         s.apply.clone(),
     ));
-    let gold = GoldReader::new(db.clone(), db.clone(), db.clone(), clock.clone());
+    let gold = GoldReader::new(
+        db.clone(),
+        db.clone(),
+        db.clone(),
+        db.clone(),
+        clock.clone(),
+    );
     let anomaly_alerts = Arc::new(AnomalyAlerts::new(
         Arc::new(DetectAnomalies::new(gold.clone())),
         db.clone(),

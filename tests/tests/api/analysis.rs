@@ -658,7 +658,13 @@ async fn an_anomaly_found_after_every_sync_is_alerted_once(t: TestApp) {
     let (owner, account) = seeded(&app, "Acme").await;
     let db = t.adapters.db.clone();
     let clock = Arc::new(Oct2);
-    let gold = GoldReader::new(db.clone(), db.clone(), db.clone(), clock.clone());
+    let gold = GoldReader::new(
+        db.clone(),
+        db.clone(),
+        db.clone(),
+        db.clone(),
+        clock.clone(),
+    );
     let alerts = AnomalyAlerts::new(Arc::new(DetectAnomalies::new(gold)), db, clock);
     let tenant = TenantId::from_uuid(owner.org_id.parse().unwrap());
     let id = AdAccountId::from_uuid(account.parse().unwrap());

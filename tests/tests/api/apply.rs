@@ -599,7 +599,7 @@ async fn ad_set_and_ad_rules_judge_their_own_numbers_and_apply_to_their_own_obje
             "action": action,
         })
     };
-    let (t, owner, _account) = evaluated(
+    let (t, owner, account) = evaluated(
         backend,
         &server,
         &[
@@ -639,6 +639,26 @@ async fn ad_set_and_ad_rules_judge_their_own_numbers_and_apply_to_their_own_obje
             ),
             ("campaign".to_owned(), "Sale".to_owned(), "PAUSE".to_owned()),
         ]
+    );
+    // The Analyzer scores the ad too, against the account: one ad is the whole account.
+    let r = call(
+        &app,
+        Method::GET,
+        &format!("/api/v1/analysis/scores?ad_account_id={account}&from=2026-10-01&to=2026-10-03"),
+        &owner,
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let ads = r.data()["ads"].as_array().unwrap();
+    assert_eq!(ads.len(), 1, "{ads:?}");
+    assert_eq!(
+        (
+            &ads[0]["ad_name"],
+            &ads[0]["score"],
+            &ads[0]["metrics"]["impressions"]
+        ),
+        (&json!("Carousel"), &json!(50), &json!(3000))
     );
     let set = list.iter().find(|s| s["level"] == json!("ad_set")).unwrap();
     assert_eq!(set["proposed"], json!({"from": "50.00", "to": "40.00"}));

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use domain::ads::{
-    AdAccount, AdAccountRepository, Campaign, CampaignRepository, DateRange, EntityFilter,
+    Ad, AdAccount, AdAccountRepository, AdRepository, Campaign, CampaignRepository, DateRange,
+    EntityFilter, InsightLevel,
 };
 use domain::ingestion::{GoldEntity, GoldPeriod, IngestionStore};
 use domain::kpi::KpiTotals;
@@ -63,8 +64,18 @@ pub fn sum(days: &[(Date, KpiTotals)]) -> KpiTotals {
 pub struct GoldReader {
     accounts: Arc<dyn AdAccountRepository>,
     campaigns: Arc<dyn CampaignRepository>,
+    ads: Arc<dyn AdRepository>,
     store: Arc<dyn IngestionStore>,
     clock: Arc<dyn Clock>,
+}
+
+/// One ad's daily silver rows over a range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdSeries {
+    /// The ad as it is now (name, campaign).
+    pub ad: Ad,
+    /// Its daily rows in the range, oldest first.
+    pub days: DailySeries,
 }
 
 impl GoldReader {
@@ -72,15 +83,59 @@ impl GoldReader {
     pub fn new(
         accounts: Arc<dyn AdAccountRepository>,
         campaigns: Arc<dyn CampaignRepository>,
+        ads: Arc<dyn AdRepository>,
         store: Arc<dyn IngestionStore>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             accounts,
             campaigns,
+            ads,
             store,
             clock,
         }
+    }
+
+    /// The account's current ads that have rows in `range` (silver ad rows:
+    /// gold keeps campaigns and accounts only), by name then id.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn ad_daily(
+        &self,
+        t: TenantId,
+        account: AdAccountId,
+        range: DateRange,
+    ) -> Result<Vec<AdSeries>, AppError> {
+        let mut per_ad: BTreeMap<uuid::Uuid, DailySeries> = BTreeMap::new();
+        for row in self
+            .store
+            .entity_days(t, account, InsightLevel::Ad, range)
+            .await?
+        {
+            per_ad
+                .entry(row.entity_id)
+                .or_default()
+                .push((row.date, row.totals));
+        }
+        if per_ad.is_empty() {
+            return Ok(Vec::new());
+        }
+        let filter = EntityFilter {
+            ad_account_id: Some(account),
+            ..EntityFilter::default()
+        };
+        let mut out: Vec<AdSeries> = every_page(PAGE, |p| self.ads.list(t, filter, p))
+            .await?
+            .into_iter()
+            .filter_map(|ad| {
+                let mut days = per_ad.remove(&ad.id.into_uuid())?;
+                days.sort_by_key(|(d, _)| *d);
+                Some(AdSeries { ad, days })
+            })
+            .collect();
+        out.sort_by(|a, b| (a.ad.name.as_str(), a.ad.id).cmp(&(b.ad.name.as_str(), b.ad.id)));
+        Ok(out)
     }
 
     /// The tenant's ad account.

@@ -24,7 +24,7 @@ pub use anomalies::{
     AnomaliesInput, AnomalyAlerts, CampaignAnomaly, DetectAnomalies, FoundAnomalies,
 };
 pub use gold::{AccountGold, CampaignGold, GoldReader};
-pub use scores::{CampaignScore, CampaignScores, ScoreCampaigns, ScoresInput};
+pub use scores::{AdScore, CampaignScore, CampaignScores, ScoreCampaigns, ScoresInput};
 pub use trends::{CampaignTrend, DetectTrends, TrendReport, TrendsInput};
 
 /// Longest range one analysis or backtest covers, in days (a year, leap
@@ -112,7 +112,7 @@ pub(crate) mod testing {
 
     use domain::ads::{
         AdAccount, AdAccountStatus, AdPlatform, Campaign, Currency, EntityStatus,
-        MockAdAccountRepository, MockCampaignRepository,
+        MockAdAccountRepository, MockAdRepository, MockCampaignRepository,
     };
     use domain::ingestion::{GoldEntity, GoldRow, MockIngestionStore};
     use domain::kpi::{KpiTotals, Kpis};
@@ -251,12 +251,25 @@ pub(crate) mod testing {
                 );
                 Ok(out)
             });
+            // No ad-level rows here: the ads' own tests give them.
+            store
+                .expect_entity_days()
+                .returning(|_, _, _, _| Ok(Vec::new()));
+            let mut ads = MockAdRepository::new();
+            ads.expect_list().returning(|_, _, _| {
+                Ok(Page {
+                    items: Vec::new(),
+                    next_cursor: None,
+                    limit: 100,
+                })
+            });
             let mut clock = MockClock::new();
             clock.expect_now().return_const(NOW);
             clock.expect_today_in().return_const(TODAY);
             GoldReader::new(
                 Arc::new(accounts),
                 Arc::new(repo),
+                Arc::new(ads),
                 Arc::new(store),
                 Arc::new(clock),
             )

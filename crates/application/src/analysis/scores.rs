@@ -1,14 +1,13 @@
-//! `GET /analysis/scores`: a 0–100 score per campaign against its ad
-//! account over the same range ([`domain::analysis::score`]), with the
-//! factors that produced it.
+//! `GET /analysis/scores`: a 0–100 score per campaign and per ad against
+//! its ad account over the same range ([`domain::analysis::score`]), with
+//! the factors that produced it.
 
-use domain::AdAccountId;
-use domain::CampaignId;
 use domain::ads::DateRange;
 use domain::analysis::score::{Score, score};
 use domain::error::ValidationError;
 use domain::identity::{Actor, Permission};
 use domain::kpi::KpiTotals;
+use domain::{AdAccountId, AdId, CampaignId};
 use tracing::instrument;
 
 use super::RangeParams;
@@ -39,7 +38,18 @@ pub struct CampaignScore {
     pub score: Option<Score>,
 }
 
-/// Scores of an account's campaigns.
+/// One ad's score, against the same account baseline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdScore {
+    pub ad_id: AdId,
+    pub ad_name: String,
+    pub campaign_id: CampaignId,
+    pub totals: KpiTotals,
+    /// `None` when it cannot be scored (as for campaigns).
+    pub score: Option<Score>,
+}
+
+/// Scores of an account's campaigns and ads.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CampaignScores {
     pub ad_account_id: AdAccountId,
@@ -49,6 +59,8 @@ pub struct CampaignScores {
     /// Campaigns with data in the range: scored ones best first, then the
     /// unscored by name.
     pub campaigns: Vec<CampaignScore>,
+    /// Ads with data in the range, ordered the same way.
+    pub ads: Vec<AdScore>,
 }
 
 /// Scores each campaign of an ad account against the account.
@@ -102,11 +114,29 @@ impl ScoreCampaigns {
             .collect();
         // Stable: equal scores (and the unscored) keep the name order.
         campaigns.sort_by_key(|c| std::cmp::Reverse(c.score.as_ref().map(|s| s.value)));
+        let mut ads: Vec<AdScore> = self
+            .gold
+            .ad_daily(t, id, range)
+            .await?
+            .into_iter()
+            .map(|a| {
+                let totals = sum(&a.days);
+                AdScore {
+                    ad_id: a.ad.id,
+                    ad_name: a.ad.name,
+                    campaign_id: a.ad.campaign_id,
+                    score: score(&totals, &baseline),
+                    totals,
+                }
+            })
+            .collect();
+        ads.sort_by_key(|a| std::cmp::Reverse(a.score.as_ref().map(|s| s.value)));
         Ok(CampaignScores {
             ad_account_id: id,
             range,
             baseline,
             campaigns,
+            ads,
         })
     }
 }

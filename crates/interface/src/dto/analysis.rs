@@ -8,7 +8,7 @@ use application::analysis::{BudgetAllocation, CampaignScores, FoundAnomalies, Tr
 use application::rules::RuleBacktest;
 use domain::analysis::Metric;
 use domain::analysis::anomaly::Direction;
-use domain::analysis::score::{Factor, ScoreMetric};
+use domain::analysis::score::{Factor, Score, ScoreMetric};
 use domain::analysis::trend::TrendDirection;
 use domain::rules::{BacktestSuggestion, MetricSnapshot};
 use rust_decimal::prelude::FromPrimitive;
@@ -316,7 +316,7 @@ pub struct CampaignScoreDto {
     pub dropped: Vec<ScoreMetricDto>,
 }
 
-/// Campaign scores against the ad account's baseline.
+/// Campaign and ad scores against the ad account's baseline.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ScoresDto {
     pub ad_account_id: Uuid,
@@ -330,6 +330,37 @@ pub struct ScoresDto {
     pub baseline: MetricsDto,
     /// Campaigns with data in the range, best first; unscored ones last.
     pub campaigns: Vec<CampaignScoreDto>,
+    /// Ads with data in the range (their silver rows), against the same
+    /// baseline, best first; unscored ones last.
+    pub ads: Vec<AdScoreDto>,
+}
+
+/// One ad's score, against the same account baseline as the campaigns.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AdScoreDto {
+    pub ad_id: Uuid,
+    pub ad_name: String,
+    pub campaign_id: Uuid,
+    /// 0–100, 50 is "like the account"; `null` when it cannot be scored.
+    #[schema(example = 47)]
+    pub score: Option<u8>,
+    /// The ad's metrics over the range.
+    pub metrics: MetricsDto,
+    /// Largest |contribution| first; empty when unscored.
+    pub factors: Vec<FactorDto>,
+    /// KPIs left out because they are undefined.
+    pub dropped: Vec<ScoreMetricDto>,
+}
+
+/// A score's value, factors and dropped KPIs as the DTOs show them.
+fn score_parts(score: Option<&Score>) -> (Option<u8>, Vec<FactorDto>, Vec<ScoreMetricDto>) {
+    score.map_or((None, Vec::new(), Vec::new()), |s| {
+        (
+            Some(s.value),
+            s.factors.iter().map(FactorDto::of).collect(),
+            s.dropped.iter().map(|m| (*m).into()).collect(),
+        )
+    })
 }
 
 impl From<CampaignScores> for ScoresDto {
@@ -342,21 +373,32 @@ impl From<CampaignScores> for ScoresDto {
             campaigns: s
                 .campaigns
                 .into_iter()
-                .map(|c| CampaignScoreDto {
-                    campaign_id: c.campaign_id.into_uuid(),
-                    campaign_name: c.campaign_name,
-                    score: c.score.as_ref().map(|s| s.value),
-                    metrics: MetricSnapshot::of(&c.totals).into(),
-                    factors: c
-                        .score
-                        .as_ref()
-                        .map(|s| s.factors.iter().map(FactorDto::of).collect())
-                        .unwrap_or_default(),
-                    dropped: c
-                        .score
-                        .as_ref()
-                        .map(|s| s.dropped.iter().map(|m| (*m).into()).collect())
-                        .unwrap_or_default(),
+                .map(|c| {
+                    let (score, factors, dropped) = score_parts(c.score.as_ref());
+                    CampaignScoreDto {
+                        campaign_id: c.campaign_id.into_uuid(),
+                        campaign_name: c.campaign_name,
+                        score,
+                        metrics: MetricSnapshot::of(&c.totals).into(),
+                        factors,
+                        dropped,
+                    }
+                })
+                .collect(),
+            ads: s
+                .ads
+                .into_iter()
+                .map(|a| {
+                    let (score, factors, dropped) = score_parts(a.score.as_ref());
+                    AdScoreDto {
+                        ad_id: a.ad_id.into_uuid(),
+                        ad_name: a.ad_name,
+                        campaign_id: a.campaign_id.into_uuid(),
+                        score,
+                        metrics: MetricSnapshot::of(&a.totals).into(),
+                        factors,
+                        dropped,
+                    }
                 })
                 .collect(),
         }
