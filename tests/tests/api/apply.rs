@@ -22,10 +22,15 @@ use crate::suggestions::evaluator;
 /// One ad's day: 1,000 impressions, 5 clicks (CTR 0.5 %), 20.00 spent, one
 /// purchase worth 150.00 (ROAS 7.5).
 fn day(date: &str) -> Value {
+    day_spending(date, "20.00")
+}
+
+/// [`day`] with another spend.
+fn day_spending(date: &str, spend: &str) -> Value {
     json!({
         "date_start": date, "date_stop": date, "account_id": "777",
         "campaign_id": "c1", "adset_id": "s1", "ad_id": "a1",
-        "impressions": "1000", "clicks": "5", "inline_link_clicks": "4", "spend": "20.00",
+        "impressions": "1000", "clicks": "5", "inline_link_clicks": "4", "spend": spend,
         "actions": [{"action_type": "purchase", "value": "1"}],
         "action_values": [{"action_type": "purchase", "value": "150.00"}]
     })
@@ -34,6 +39,15 @@ fn day(date: &str) -> Value {
 /// Account 777 with campaign c1 "Sale" (ACTIVE, daily budget 150.00 BRL)
 /// and Oct 1–3 of low-CTR insights: the seed rule fires on Oct 4.
 async fn graph(server: &MockServer) {
+    graph_with(
+        server,
+        json!([day("2026-10-01"), day("2026-10-02"), day("2026-10-03")]),
+    )
+    .await;
+}
+
+/// [`graph`] with other insight rows.
+async fn graph_with(server: &MockServer, insights: Value) {
     let get = |p: &str, data: Value| {
         Mock::given(method("GET"))
             .and(path(format!("/v21.0/act_777/{p}")))
@@ -45,12 +59,7 @@ async fn graph(server: &MockServer) {
         .mount(server).await;
     get("ads", json!([{"id": "a1", "name": "Carousel", "status": "ACTIVE", "campaign_id": "c1", "adset_id": "s1", "creative": {"id": "cr1"}}]))
         .mount(server).await;
-    get(
-        "insights",
-        json!([day("2026-10-01"), day("2026-10-02"), day("2026-10-03")]),
-    )
-    .mount(server)
-    .await;
+    get("insights", insights).mount(server).await;
 }
 
 /// An update of campaign c1 the Graph API answers with `reply`.
@@ -78,6 +87,23 @@ fn refused() -> ResponseTemplate {
     }}))
 }
 
+/// An app whose account 777 was synced from `server` over `from..=to`.
+/// Returns (app, owner cred, account id, tenant).
+async fn synced(
+    backend: Backend,
+    server: &MockServer,
+    from: &str,
+    to: &str,
+) -> (TestApp, Cred, String, TenantId) {
+    let (t, cred, account, job) = synced_app_for(backend, server, from, to).await;
+    let done = RunSync::new(t.ingestion.clone())
+        .execute(job)
+        .await
+        .unwrap();
+    assert_eq!(done, JobOutcome::Done);
+    (t, cred, account, job.tenant_id)
+}
+
 /// A synced app whose account's data fired the seed rule (and any rule the
 /// test made with `rules` before evaluating). Returns (app, owner cred,
 /// account id).
@@ -87,14 +113,7 @@ async fn evaluated(
     rules: &[Value],
 ) -> (TestApp, Cred, String) {
     graph(server).await;
-    let (t, cred, account, job) = synced_app_for(backend, server, "2026-10-01", "2026-10-03").await;
-    assert_eq!(
-        RunSync::new(t.ingestion.clone())
-            .execute(job)
-            .await
-            .unwrap(),
-        JobOutcome::Done
-    );
+    let (t, cred, account, tenant) = synced(backend, server, "2026-10-01", "2026-10-03").await;
     {
         let app = t.service().await;
         for rule in rules {
@@ -109,7 +128,6 @@ async fn evaluated(
             assert_eq!(r.status, 201, "{}", r.body);
         }
     }
-    let tenant: TenantId = job.tenant_id;
     let id = AdAccountId::from_uuid(account.parse().unwrap());
     evaluator(&t).execute(tenant, id).await.unwrap();
     (t, cred, account)
@@ -152,7 +170,8 @@ both!(
     a_throttled_platform_is_retried_and_auto_apply_needs_no_person,
     a_budget_that_moved_since_the_suggestion_is_not_overwritten,
     rules_on_a_schedule_are_judged_by_their_job_not_after_each_sync,
-    ad_set_and_ad_rules_judge_their_own_numbers_and_apply_to_their_own_objects
+    ad_set_and_ad_rules_judge_their_own_numbers_and_apply_to_their_own_objects,
+    an_ads_own_spike_is_an_anomaly_next_to_its_campaigns
 );
 
 fn scale_rule() -> Value {
@@ -716,5 +735,52 @@ async fn ad_set_and_ad_rules_judge_their_own_numbers_and_apply_to_their_own_obje
             &entries[0]["after"]["daily_budget"]
         ),
         (&json!("50.00"), &json!("40.00"))
+    );
+}
+
+async fn an_ads_own_spike_is_an_anomaly_next_to_its_campaigns(backend: Backend) {
+    let server = MockServer::start().await;
+    // Sep 3–30: spend 19.00 / 21.00 in turn; Oct 1: 80.00 (and so CPA 80).
+    let mut rows: Vec<Value> = (3..=30)
+        .map(|d| {
+            day_spending(
+                &format!("2026-09-{d:02}"),
+                if d % 2 == 0 { "19.00" } else { "21.00" },
+            )
+        })
+        .collect();
+    rows.push(day_spending("2026-10-01", "80.00"));
+    graph_with(&server, Value::Array(rows)).await;
+    let (t, owner, account, _) = synced(backend, &server, "2026-09-03", "2026-10-01").await;
+    let app = t.service().await;
+    let r = call(
+        &app,
+        Method::GET,
+        &format!("/api/v1/analysis/anomalies?ad_account_id={account}&date=2026-10-01"),
+        &owner,
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let found: Vec<(Value, Value, Value)> = r.data()["anomalies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["campaign_name"].clone(),
+                a["ad_name"].clone(),
+                a["metric"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (json!("Sale"), Value::Null, json!("spend")),
+            (json!("Sale"), Value::Null, json!("cpa")),
+            (json!("Sale"), json!("Carousel"), json!("spend")),
+            (json!("Sale"), json!("Carousel"), json!("cpa")),
+        ]
     );
 }

@@ -11,11 +11,11 @@ use domain::error::ValidationError;
 use domain::identity::{Actor, Permission};
 use domain::notify::{Alert, AlertOutbox};
 use domain::platform::Clock;
-use domain::{AdAccountId, CampaignId, TenantId};
+use domain::{AdAccountId, AdId, CampaignId, TenantId};
 use time::{Date, Duration};
 use tracing::instrument;
 
-use super::gold::GoldReader;
+use super::gold::{DailySeries, GoldReader};
 use super::optional_date;
 use crate::AppError;
 use crate::error::require;
@@ -29,12 +29,35 @@ pub struct AnomaliesInput {
     pub date: Option<String>,
 }
 
-/// One anomalous metric of one campaign.
+/// One anomalous metric of one campaign, or of one of its ads.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CampaignAnomaly {
+    /// The campaign (the ad's campaign for an ad's anomaly).
     pub campaign_id: CampaignId,
     pub campaign_name: String,
+    /// The ad whose metric moved; `None` for the campaign's own.
+    pub ad: Option<AnomalousAd>,
     pub anomaly: Anomaly,
+}
+
+/// The ad of an ad-level anomaly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnomalousAd {
+    pub id: AdId,
+    pub name: String,
+}
+
+/// The anomalies of `date` in one entity's series (none without delivery
+/// that day).
+fn on_date(days: &DailySeries, date: Date, config: AnomalyConfig) -> Vec<Anomaly> {
+    if !days.iter().any(|(d, _)| *d == date) {
+        return Vec::new(); // no delivery that day: nothing to judge
+    }
+    Metric::ALL
+        .into_iter()
+        .flat_map(|metric| detect(metric, days, config))
+        .filter(|a| a.date == date)
+        .collect()
 }
 
 /// The anomalies of one day.
@@ -108,21 +131,38 @@ impl DetectAnomalies {
 
         let mut anomalies = Vec::new();
         for c in &gold.campaigns {
-            if !c.days.iter().any(|(d, _)| *d == date) {
-                continue; // no delivery that day: nothing to judge
-            }
-            for metric in Metric::ALL {
-                anomalies.extend(
-                    detect(metric, &c.days, self.config)
-                        .into_iter()
-                        .filter(|a| a.date == date)
-                        .map(|anomaly| CampaignAnomaly {
-                            campaign_id: c.campaign.id,
-                            campaign_name: c.campaign.name.clone(),
-                            anomaly,
+            anomalies.extend(
+                on_date(&c.days, date, self.config)
+                    .into_iter()
+                    .map(|anomaly| CampaignAnomaly {
+                        campaign_id: c.campaign.id,
+                        campaign_name: c.campaign.name.clone(),
+                        ad: None,
+                        anomaly,
+                    }),
+            );
+        }
+        // Then each ad's own (silver ad rows), after the campaigns.
+        for s in self.gold.ad_daily(t, id, read).await? {
+            let campaign_name = gold
+                .campaigns
+                .iter()
+                .find(|c| c.campaign.id == s.ad.campaign_id)
+                .map(|c| c.campaign.name.clone())
+                .unwrap_or_default();
+            anomalies.extend(
+                on_date(&s.days, date, self.config)
+                    .into_iter()
+                    .map(|anomaly| CampaignAnomaly {
+                        campaign_id: s.ad.campaign_id,
+                        campaign_name: campaign_name.clone(),
+                        ad: Some(AnomalousAd {
+                            id: s.ad.id,
+                            name: s.ad.name.clone(),
                         }),
-                );
-            }
+                        anomaly,
+                    }),
+            );
         }
         Ok(FoundAnomalies {
             ad_account_id: id,
@@ -167,13 +207,17 @@ impl AnomalyAlerts {
         let found = self.detect.on_day(t, account, None).await?;
         let now = self.clock.now();
         for a in &found.anomalies {
-            let alert = Alert::anomaly(
-                t,
-                a.campaign_id.into_uuid(),
-                &a.campaign_name,
-                &a.anomaly,
-                now,
-            );
+            let alert = match &a.ad {
+                None => Alert::anomaly(
+                    t,
+                    "campaign",
+                    a.campaign_id.into_uuid(),
+                    &a.campaign_name,
+                    &a.anomaly,
+                    now,
+                ),
+                Some(ad) => Alert::anomaly(t, "ad", ad.id.into_uuid(), &ad.name, &a.anomaly, now),
+            };
             self.outbox.enqueue(&alert).await?;
         }
         Ok(found.anomalies.len())

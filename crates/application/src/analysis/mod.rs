@@ -21,7 +21,7 @@ pub use allocation::{
     ProposeBudgetAllocation,
 };
 pub use anomalies::{
-    AnomaliesInput, AnomalyAlerts, CampaignAnomaly, DetectAnomalies, FoundAnomalies,
+    AnomaliesInput, AnomalousAd, AnomalyAlerts, CampaignAnomaly, DetectAnomalies, FoundAnomalies,
 };
 pub use gold::{AccountGold, CampaignGold, GoldReader};
 pub use scores::{AdScore, CampaignScore, CampaignScores, ScoreCampaigns, ScoresInput};

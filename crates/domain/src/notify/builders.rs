@@ -293,15 +293,16 @@ impl Alert {
         )
     }
 
-    /// One campaign's metric fell outside its expected range on `a.date`.
-    /// The id is derived from the tenant, campaign, metric and day, so the
-    /// same anomaly found again (every sync re-judges yesterday) is one
-    /// alert: the outbox keeps the first.
+    /// One entity's metric (`level` `campaign` or `ad`) fell outside its
+    /// expected range on `a.date`. The id is derived from the tenant,
+    /// entity, metric and day, so the same anomaly found again (every sync
+    /// re-judges yesterday) is one alert: the outbox keeps the first.
     #[must_use]
     pub fn anomaly(
         tenant_id: TenantId,
-        campaign_id: Uuid,
-        campaign_name: &str,
+        level: &str,
+        entity_id: Uuid,
+        name: &str,
         a: &Anomaly,
         at: OffsetDateTime,
     ) -> Self {
@@ -311,15 +312,18 @@ impl Alert {
             Direction::Down => ("below", Severity::Warning),
         };
         let title = format!(
-            "Anomaly: {metric} of campaign \"{campaign_name}\" is {way} its usual range on {}",
+            "Anomaly: {metric} of {level} \"{name}\" is {way} its usual range on {}",
             a.date
         );
         let body = format!(
-            "Campaign \"{campaign_name}\": {metric} was {:.2} on {}, {way} the range expected \
+            "On {}, the {metric} of {level} \"{name}\" was {:.2}, {way} the range expected \
              from the {} days before it ({:.2} to {:.2}, median {:.2}; robust z-score {:.1}).",
-            a.value, a.date, a.history_len, a.expected_low, a.expected_high, a.median, a.z,
+            a.date, a.value, a.history_len, a.expected_low, a.expected_high, a.median, a.z,
         );
-        let key = format!("anomaly/{tenant_id}/{campaign_id}/{metric}/{}", a.date);
+        let key = format!(
+            "anomaly/{tenant_id}/{level}/{entity_id}/{metric}/{}",
+            a.date
+        );
         let mut alert = new_alert(
             tenant_id,
             AlertKind::Anomaly,
@@ -327,8 +331,9 @@ impl Alert {
             title,
             body,
             json!({
-                "campaign_id": campaign_id.to_string(),
-                "campaign_name": campaign_name,
+                "level": level,
+                "entity_id": entity_id.to_string(),
+                "entity_name": name,
                 "metric": metric,
                 "date": a.date.to_string(),
                 "value": a.value,
@@ -397,21 +402,30 @@ mod tests {
             direction: Direction::Up,
             history_len: 28,
         };
-        let alert = Alert::anomaly(t, campaign, "Spiky", &a, NOW);
+        let alert = Alert::anomaly(t, "campaign", campaign, "Spiky", &a, NOW);
         assert_eq!(alert.kind, AlertKind::Anomaly);
         assert_eq!(
             alert.title,
             "Anomaly: spend of campaign \"Spiky\" is above its usual range on 2026-10-03"
         );
         assert!(
-            alert.body.contains("was 310.00 on 2026-10-03")
+            alert
+                .body
+                .contains("On 2026-10-03, the spend of campaign \"Spiky\" was 310.00, above")
                 && alert
                     .body
                     .contains("(89.62 to 110.38, median 100.00; robust z-score 16.9)"),
             "{}",
             alert.body
         );
-        let later = Alert::anomaly(t, campaign, "Spiky", &a, NOW + time::Duration::hours(1));
+        let later = Alert::anomaly(
+            t,
+            "campaign",
+            campaign,
+            "Spiky",
+            &a,
+            NOW + time::Duration::hours(1),
+        );
         assert_eq!(alert.id, later.id, "found again: the same alert");
         let other_day = Anomaly {
             date: date!(2026 - 10 - 04),
@@ -419,14 +433,14 @@ mod tests {
         };
         assert_ne!(
             alert.id,
-            Alert::anomaly(t, campaign, "Spiky", &other_day, NOW).id
+            Alert::anomaly(t, "campaign", campaign, "Spiky", &other_day, NOW).id
         );
         let infinite = Anomaly {
             z: f64::INFINITY,
             ..a
         };
         assert_eq!(
-            Alert::anomaly(t, campaign, "Spiky", &infinite, NOW).data["z_score"],
+            Alert::anomaly(t, "campaign", campaign, "Spiky", &infinite, NOW).data["z_score"],
             Value::Null
         );
     }

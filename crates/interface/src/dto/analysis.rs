@@ -446,11 +446,17 @@ pub struct ExpectedRangeDto {
     pub high: String,
 }
 
-/// One campaign's metric outside its expected range.
+/// One campaign's metric, or one of its ads', outside its expected range.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AnomalyDto {
+    /// The campaign (the ad's campaign for an ad's anomaly).
     pub campaign_id: Uuid,
     pub campaign_name: String,
+    /// The ad whose metric moved; absent for the campaign's own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ad_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ad_name: Option<String>,
     pub metric: AnalysisMetricDto,
     /// The day's value (decimal string; spend and CPA in money).
     #[schema(example = "150.00")]
@@ -482,7 +488,8 @@ pub struct AnomaliesDto {
     /// `|z|` above which a value is anomalous.
     #[schema(example = 3.5)]
     pub threshold: f64,
-    /// By campaign name, then metric (spend, cpa, ctr, conversions).
+    /// Campaigns' by campaign name, then ads' by ad name; each by metric
+    /// (spend, cpa, ctr, conversions).
     pub anomalies: Vec<AnomalyDto>,
 }
 
@@ -501,9 +508,13 @@ impl From<FoundAnomalies> for AnomaliesDto {
                 .into_iter()
                 .map(|c| {
                     let a = c.anomaly;
+                    let (ad_id, ad_name) =
+                        c.ad.map_or((None, None), |ad| (Some(ad.id.into_uuid()), Some(ad.name)));
                     AnomalyDto {
                         campaign_id: c.campaign_id.into_uuid(),
                         campaign_name: c.campaign_name,
+                        ad_id,
+                        ad_name,
                         metric: a.metric.into(),
                         value: metric_text(a.metric, a.value),
                         median: metric_text(a.metric, a.median),
