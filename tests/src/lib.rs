@@ -204,6 +204,15 @@ pub enum Cred {
     ApiKey(String),
 }
 
+/// `GET path` with `cred`.
+pub async fn get<S, B>(app: &S, cred: &Cred, path: &str) -> Reply
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    call(app, Method::GET, path, cred, None).await
+}
+
 pub async fn call<S, B>(
     app: &S,
     method: Method,

@@ -68,9 +68,8 @@ impl Auditor {
         self.append(tenant, "system".to_owned(), change).await;
     }
 
-    /// Records an action a job took on someone's behalf: `actor` is the
-    /// person's label (`user:<id>`, as [`Actor::label`] writes it) or
-    /// `system` when nobody asked (auto-apply).
+    /// Records an action a job took on someone's behalf: `actor` is their
+    /// [`domain::identity::Principal::label`] (`system` when nobody asked).
     pub async fn record_for(&self, tenant: TenantId, actor: String, change: Change<'_>) {
         self.append(tenant, actor, change).await;
     }

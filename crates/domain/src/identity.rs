@@ -253,6 +253,18 @@ pub enum Principal {
     System,
 }
 
+impl Principal {
+    /// `"user:<id>"`, `"api_key:<id>"` or `"system"`, as written to the audit log.
+    #[must_use]
+    pub fn label(self) -> String {
+        match self {
+            Principal::User(u) => format!("user:{u}"),
+            Principal::ApiKey(k) => format!("api_key:{k}"),
+            Principal::System => "system".to_owned(),
+        }
+    }
+}
+
 impl Actor {
     #[must_use]
     pub fn can(&self, p: Permission) -> bool {
@@ -262,11 +274,7 @@ impl Actor {
     /// `"user:<id>"` or `"api_key:<id>"`, as written to the audit log.
     #[must_use]
     pub fn label(&self) -> String {
-        match self.principal {
-            Principal::User(u) => format!("user:{u}"),
-            Principal::ApiKey(k) => format!("api_key:{k}"),
-            Principal::System => "system".to_owned(),
-        }
+        self.principal.label()
     }
 
     #[must_use]

@@ -4,7 +4,7 @@
 //! and budget proposals are read from that gold, per tenant, writing nothing.
 
 use actix_web::http::Method;
-use adscale_tests::{Cred, Reply, Tenant, TestApp, call, on_both_backends, register};
+use adscale_tests::{Cred, Reply, Tenant, TestApp, call, get, on_both_backends, register};
 use domain::{AdAccountId, TenantId};
 use serde_json::{Value, json};
 use time::Duration;
@@ -23,19 +23,6 @@ on_both_backends!(
     budget_allocation_moves_budget_toward_high_roas_within_limits_and_changes_nothing,
     analysis_needs_an_own_ad_account_and_valid_parameters,
 );
-
-/// Runs a request and returns the reply.
-async fn get<S, B>(app: &S, cred: &Cred, url: &str) -> Reply
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody,
-{
-    call(app, Method::GET, url, cred, None).await
-}
 
 /// The organization's seed rule id.
 async fn seed_rule<S, B>(app: &S, owner: &Tenant) -> String

@@ -5,7 +5,7 @@
 //! judges a rule (after each sync, or its hourly / daily schedule).
 
 use actix_web::http::Method;
-use adscale_tests::{Backend, Cred, TestApp, call};
+use adscale_tests::{Backend, Cred, TestApp, call, get};
 use std::sync::Arc;
 
 use application::ingestion::sync::{JobOutcome, RunSync};
@@ -142,7 +142,7 @@ where
         >,
     B: actix_web::body::MessageBody,
 {
-    let r = call(app, Method::GET, "/api/v1/suggestions", cred, None).await;
+    let r = get(app, cred, "/api/v1/suggestions").await;
     assert_eq!(r.status, 200, "{}", r.body);
     r.data().as_array().unwrap().clone()
 }
@@ -194,7 +194,7 @@ async fn accepting_pauses_the_campaign_through_the_platform_once_and_audits_who_
         .await;
     let (t, owner, _account) = evaluated(backend, &server, &[]).await;
     let app = t.service().await;
-    let me = call(&app, Method::GET, "/api/v1/me", &owner, None).await;
+    let me = get(&app, &owner, "/api/v1/me").await;
     let user_id = me.data()["user"]["id"].as_str().unwrap().to_owned();
     let list = suggestions(&app, &owner).await;
     let pause = action(&list, "PAUSE");
@@ -218,7 +218,7 @@ async fn accepting_pauses_the_campaign_through_the_platform_once_and_audits_who_
             .await
             .assert_error(403, "FORBIDDEN");
         if role == "analyst" {
-            call(&app, Method::GET, "/api/v1/audit-log", &key, None)
+            get(&app, &key, "/api/v1/audit-log")
                 .await
                 .assert_error(403, "FORBIDDEN");
         }
@@ -244,37 +244,17 @@ async fn accepting_pauses_the_campaign_through_the_platform_once_and_audits_who_
 
     assert_eq!(t.apply.run_once().await.unwrap(), 1);
     assert_eq!(t.apply.run_once().await.unwrap(), 0, "applied once");
-    let s = call(
-        &app,
-        Method::GET,
-        &format!("/api/v1/suggestions/{id}"),
-        &owner,
-        None,
-    )
-    .await;
+    let s = get(&app, &owner, &format!("/api/v1/suggestions/{id}")).await;
     assert_eq!(s.data()["status"], json!("APPLIED"), "{}", s.body);
     assert!(s.data()["applied_at"].is_string() && s.data().get("failure").is_none());
-    let c = call(
-        &app,
-        Method::GET,
-        &format!("/api/v1/campaigns/{campaign}"),
-        &owner,
-        None,
-    )
-    .await;
+    let c = get(&app, &owner, &format!("/api/v1/campaigns/{campaign}")).await;
     assert_eq!(
         c.data()["status"],
         json!("PAUSED"),
         "silver follows the platform"
     );
 
-    let log = call(
-        &app,
-        Method::GET,
-        &format!("/api/v1/audit-log?entity_id={campaign}&action=suggestion.apply&actor={user_id}&from=2026-01-01"),
-        &owner,
-        None,
-    )
+    let log = get(&app, &owner, &format!("/api/v1/audit-log?entity_id={campaign}&action=suggestion.apply&actor={user_id}&from=2026-01-01"))
     .await;
     assert_eq!(log.status, 200, "{}", log.body);
     let entries = log.data().as_array().unwrap();
@@ -289,12 +269,10 @@ async fn accepting_pauses_the_campaign_through_the_platform_once_and_audits_who_
     assert_eq!(e["after"]["status"], json!("PAUSED"));
     assert_eq!(e["after"]["suggestion_id"], json!(id));
     // The acceptance itself is on the suggestion's own history.
-    let log = call(
+    let log = get(
         &app,
-        Method::GET,
-        &format!("/api/v1/audit-log?entity_type=suggestion&entity_id={id}"),
         &owner,
-        None,
+        &format!("/api/v1/audit-log?entity_type=suggestion&entity_id={id}"),
     )
     .await;
     let actions: Vec<&Value> = log
@@ -306,30 +284,20 @@ async fn accepting_pauses_the_campaign_through_the_platform_once_and_audits_who_
         .collect();
     assert_eq!(actions, [&json!("suggestion.accept")]);
     // Nothing of it is another organization's to read, and bad filters are refused.
-    let foreign = call(
+    let foreign = get(
         &app,
-        Method::GET,
-        &format!("/api/v1/audit-log?entity_id={campaign}"),
         &stranger.cred(),
-        None,
+        &format!("/api/v1/audit-log?entity_id={campaign}"),
     )
     .await;
     assert_eq!(foreign.data(), &json!([]));
-    call(
+    get(&app, &owner, "/api/v1/audit-log?from=yesterday")
+        .await
+        .assert_error(400, "INVALID_PARAMETER");
+    get(
         &app,
-        Method::GET,
-        "/api/v1/audit-log?from=yesterday",
         &owner,
-        None,
-    )
-    .await
-    .assert_error(400, "INVALID_PARAMETER");
-    call(
-        &app,
-        Method::GET,
         "/api/v1/audit-log?from=2026-10-02&to=2026-10-01",
-        &owner,
-        None,
     )
     .await
     .assert_error(422, "VALIDATION_FAILED");
@@ -366,10 +334,10 @@ async fn a_budget_change_is_sent_in_minor_units_and_a_refusal_fails_with_the_rea
     }
     assert_eq!(t.apply.run_once().await.unwrap(), 2);
 
-    let get = |id: &Value| format!("/api/v1/suggestions/{}", id.as_str().unwrap());
-    let up = call(&app, Method::GET, &get(&up["id"]), &owner, None).await;
+    let path_of = |id: &Value| format!("/api/v1/suggestions/{}", id.as_str().unwrap());
+    let up = get(&app, &owner, &path_of(&up["id"])).await;
     assert_eq!(up.data()["status"], json!("APPLIED"), "{}", up.body);
-    let pause = call(&app, Method::GET, &get(&pause["id"]), &owner, None).await;
+    let pause = get(&app, &owner, &path_of(&pause["id"])).await;
     assert_eq!(pause.data()["status"], json!("FAILED"), "{}", pause.body);
     let why = pause.data()["failure"].as_str().unwrap();
     assert!(
@@ -377,24 +345,15 @@ async fn a_budget_change_is_sent_in_minor_units_and_a_refusal_fails_with_the_rea
         "{why}"
     );
     let campaign = up.data()["entity_id"].as_str().unwrap();
-    let c = call(
-        &app,
-        Method::GET,
-        &format!("/api/v1/campaigns/{campaign}"),
-        &owner,
-        None,
-    )
-    .await;
+    let c = get(&app, &owner, &format!("/api/v1/campaigns/{campaign}")).await;
     assert_eq!(
         (&c.data()["status"], &c.data()["daily_budget"]),
         (&json!("ACTIVE"), &json!("180.00"))
     );
-    let failed = call(
+    let failed = get(
         &app,
-        Method::GET,
-        "/api/v1/audit-log?action=suggestion.apply_failed",
         &owner,
-        None,
+        "/api/v1/audit-log?action=suggestion.apply_failed",
     )
     .await;
     let entries = failed.data().as_array().unwrap();
@@ -407,14 +366,7 @@ async fn a_budget_change_is_sent_in_minor_units_and_a_refusal_fails_with_the_rea
         ("action.applied", "Applied: "),
         ("action.failed", "Could not apply: "),
     ] {
-        let r = call(
-            &app,
-            Method::GET,
-            &format!("/api/v1/alerts?kind={kind}"),
-            &owner,
-            None,
-        )
-        .await;
+        let r = get(&app, &owner, &format!("/api/v1/alerts?kind={kind}")).await;
         assert_eq!(r.status, 200, "{}", r.body);
         let alerts = r.data().as_array().unwrap();
         assert_eq!(alerts.len(), 1, "{kind}: {alerts:?}");
@@ -455,7 +407,7 @@ async fn a_throttled_platform_is_retried_and_auto_apply_needs_no_person(backend:
     let path = format!("/api/v1/suggestions/{}", down["id"].as_str().unwrap());
 
     assert_eq!(t.apply.run_once().await.unwrap(), 1);
-    let s = call(&app, Method::GET, &path, &owner, None).await;
+    let s = get(&app, &owner, &path).await;
     assert_eq!(s.data()["status"], json!("ACCEPTED"), "{}", s.body);
     assert!(
         s.data()["failure"]
@@ -468,14 +420,12 @@ async fn a_throttled_platform_is_retried_and_auto_apply_needs_no_person(backend:
 
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     assert_eq!(t.apply.run_once().await.unwrap(), 1);
-    let s = call(&app, Method::GET, &path, &owner, None).await;
+    let s = get(&app, &owner, &path).await;
     assert_eq!(s.data()["status"], json!("APPLIED"), "{}", s.body);
-    let log = call(
+    let log = get(
         &app,
-        Method::GET,
-        "/api/v1/audit-log?action=suggestion.apply&actor=system",
         &owner,
-        None,
+        "/api/v1/audit-log?action=suggestion.apply&actor=system",
     )
     .await;
     let entries = log.data().as_array().unwrap();
@@ -522,14 +472,7 @@ async fn a_budget_that_moved_since_the_suggestion_is_not_overwritten(backend: Ba
     assert_eq!(r.status, 200, "{}", r.body);
 
     assert_eq!(t.apply.run_once().await.unwrap(), 1);
-    let s = call(
-        &app,
-        Method::GET,
-        &format!("/api/v1/suggestions/{id}"),
-        &owner,
-        None,
-    )
-    .await;
+    let s = get(&app, &owner, &format!("/api/v1/suggestions/{id}")).await;
     assert_eq!(s.data()["status"], json!("FAILED"), "{}", s.body);
     assert_eq!(
         s.data()["failure"],
@@ -537,14 +480,7 @@ async fn a_budget_that_moved_since_the_suggestion_is_not_overwritten(backend: Ba
             "the daily budget changed since the suggestion was made (was 150.00, now 200.00); the next evaluation proposes from the new figure"
         )
     );
-    let c = call(
-        &app,
-        Method::GET,
-        &format!("/api/v1/campaigns/{campaign}"),
-        &owner,
-        None,
-    )
-    .await;
+    let c = get(&app, &owner, &format!("/api/v1/campaigns/{campaign}")).await;
     assert_eq!(c.data()["daily_budget"], json!("200.00"), "left alone");
 }
 
@@ -660,12 +596,10 @@ async fn ad_set_and_ad_rules_judge_their_own_numbers_and_apply_to_their_own_obje
         ]
     );
     // The Analyzer scores the ad too, against the account: one ad is the whole account.
-    let r = call(
+    let r = get(
         &app,
-        Method::GET,
-        &format!("/api/v1/analysis/scores?ad_account_id={account}&from=2026-10-01&to=2026-10-03"),
         &owner,
-        None,
+        &format!("/api/v1/analysis/scores?ad_account_id={account}&from=2026-10-01&to=2026-10-03"),
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -699,32 +633,21 @@ async fn ad_set_and_ad_rules_judge_their_own_numbers_and_apply_to_their_own_obje
     }
     assert_eq!(t.apply.run_once().await.unwrap(), 2);
     for s in list.iter().filter(|s| s["level"] != json!("campaign")) {
-        let r = call(
+        let r = get(
             &app,
-            Method::GET,
-            &format!("/api/v1/suggestions/{}", s["id"].as_str().unwrap()),
             &owner,
-            None,
+            &format!("/api/v1/suggestions/{}", s["id"].as_str().unwrap()),
         )
         .await;
         assert_eq!(r.data()["status"], json!("APPLIED"), "{}", r.body);
     }
     let set_id = set["entity_id"].as_str().unwrap();
-    let r = call(
-        &app,
-        Method::GET,
-        &format!("/api/v1/ad-sets/{set_id}"),
-        &owner,
-        None,
-    )
-    .await;
+    let r = get(&app, &owner, &format!("/api/v1/ad-sets/{set_id}")).await;
     assert_eq!(r.data()["daily_budget"], json!("40.00"), "{}", r.body);
-    let log = call(
+    let log = get(
         &app,
-        Method::GET,
-        &format!("/api/v1/audit-log?entity_type=ad_set&entity_id={set_id}"),
         &owner,
-        None,
+        &format!("/api/v1/audit-log?entity_type=ad_set&entity_id={set_id}"),
     )
     .await;
     let entries = log.data().as_array().unwrap();
@@ -753,12 +676,10 @@ async fn an_ads_own_spike_is_an_anomaly_next_to_its_campaigns(backend: Backend) 
     graph_with(&server, Value::Array(rows)).await;
     let (t, owner, account, _) = synced(backend, &server, "2026-09-03", "2026-10-01").await;
     let app = t.service().await;
-    let r = call(
+    let r = get(
         &app,
-        Method::GET,
-        &format!("/api/v1/analysis/anomalies?ad_account_id={account}&date=2026-10-01"),
         &owner,
-        None,
+        &format!("/api/v1/analysis/anomalies?ad_account_id={account}&date=2026-10-01"),
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.body);

@@ -21,9 +21,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use domain::ads::{
-    AdPatch, AdRepository, AdSetPatch, AdSetRepository, CampaignPatch, CampaignRepository,
-    EntityStatus,
+    Ad, AdPatch, AdRepository, AdSet, AdSetPatch, AdSetRepository, Campaign, CampaignPatch,
+    CampaignRepository, EntityStatus,
 };
+use domain::identity::Principal;
 use domain::ingestion::PlatformError;
 use domain::notify::Alert;
 use domain::rules::{
@@ -96,6 +97,7 @@ pub struct Entities {
 }
 
 /// What applying needs of an entity at any level.
+#[derive(Clone)]
 struct Entity {
     status: EntityStatus,
     /// `None` for ads, and for entities whose budget is lifetime or at the
@@ -111,6 +113,48 @@ enum Edit {
     DailyBudget(Decimal),
 }
 
+impl From<Campaign> for Entity {
+    fn from(c: Campaign) -> Self {
+        Self {
+            status: c.status,
+            daily_budget: c.daily_budget,
+            external_id: c.external_id,
+        }
+    }
+}
+
+impl From<AdSet> for Entity {
+    fn from(s: AdSet) -> Self {
+        Self {
+            status: s.status,
+            daily_budget: s.daily_budget,
+            external_id: s.external_id,
+        }
+    }
+}
+
+impl From<Ad> for Entity {
+    fn from(a: Ad) -> Self {
+        Self {
+            status: a.status,
+            daily_budget: None,
+            external_id: a.external_id,
+        }
+    }
+}
+
+impl Entity {
+    /// The entity once `change` is made.
+    fn edited(&self, change: Edit) -> Self {
+        let mut e = self.clone();
+        match change {
+            Edit::Status(s) => e.status = s,
+            Edit::DailyBudget(b) => e.daily_budget = Some(b),
+        }
+        e
+    }
+}
+
 impl Entities {
     async fn find(
         &self,
@@ -123,33 +167,22 @@ impl Entities {
                 .campaigns
                 .find(t, CampaignId::from_uuid(id))
                 .await?
-                .map(|c| Entity {
-                    status: c.status,
-                    daily_budget: c.daily_budget,
-                    external_id: c.external_id,
-                }),
+                .map(Entity::from),
             RuleLevel::AdSet => self
                 .ad_sets
                 .find(t, AdSetId::from_uuid(id))
                 .await?
-                .map(|s| Entity {
-                    status: s.status,
-                    daily_budget: s.daily_budget,
-                    external_id: s.external_id,
-                }),
+                .map(Entity::from),
             RuleLevel::Ad => self
                 .ads
                 .find(t, AdId::from_uuid(id))
                 .await?
-                .map(|a| Entity {
-                    status: a.status,
-                    daily_budget: None,
-                    external_id: a.external_id,
-                }),
+                .map(Entity::from),
         })
     }
 
-    /// Writes what the platform took into the silver row.
+    /// Writes what the platform took into the silver row; the row as
+    /// written.
     async fn update(
         &self,
         t: TenantId,
@@ -162,7 +195,7 @@ impl Entities {
             Edit::Status(s) => (Some(s), None),
             Edit::DailyBudget(b) => (None, Some(Some(b))),
         };
-        match level {
+        Ok(match level {
             RuleLevel::Campaign => {
                 let patch = CampaignPatch {
                     status,
@@ -171,7 +204,8 @@ impl Entities {
                 };
                 self.campaigns
                     .update(t, CampaignId::from_uuid(id), &patch, at)
-                    .await?;
+                    .await?
+                    .map(Entity::from)
             }
             RuleLevel::AdSet => {
                 let patch = AdSetPatch {
@@ -181,17 +215,20 @@ impl Entities {
                 };
                 self.ad_sets
                     .update(t, AdSetId::from_uuid(id), &patch, at)
-                    .await?;
+                    .await?
+                    .map(Entity::from)
             }
             RuleLevel::Ad => {
                 let patch = AdPatch {
                     status,
                     ..AdPatch::default()
                 };
-                self.ads.update(t, AdId::from_uuid(id), &patch, at).await?;
+                self.ads
+                    .update(t, AdId::from_uuid(id), &patch, at)
+                    .await?
+                    .map(Entity::from)
             }
-        }
-        self.find(t, level, id).await
+        })
     }
 }
 
@@ -293,9 +330,11 @@ impl ApplySuggestions {
             // Someone else recorded it first (a duplicate take after a hold ran out).
             return Ok(());
         }
+        // Who asked: the person who accepted, or nobody (auto-apply).
         let actor = s
             .decided_by
-            .map_or_else(|| "system".to_owned(), |u| format!("user:{u}"));
+            .map_or(Principal::System, Principal::User)
+            .label();
         let entity_id = s.entity_id.to_string();
         let record = |action, before, after| {
             self.ingestion.audit.record_for(
@@ -418,16 +457,7 @@ impl ApplySuggestions {
             Ok(Some(e)) => entity_json(&e),
             Ok(None) | Err(_) => {
                 warn!("the silver row could not be updated; the next sync will");
-                let mut after = before.clone();
-                if let Some(o) = after.as_object_mut() {
-                    match change {
-                        Edit::Status(st) => o.insert("status".to_owned(), json!(st.as_str())),
-                        Edit::DailyBudget(b) => {
-                            o.insert("daily_budget".to_owned(), json!(b.to_string()))
-                        }
-                    };
-                }
-                after
+                entity_json(&entity.edited(change))
             }
         };
         self.ingestion.invalidate(t).await;
