@@ -68,14 +68,14 @@ fn update(form: &str, reply: ResponseTemplate) -> Mock {
 }
 
 /// An update of the object `id` (campaign, ad set or ad) the Graph API answers with `reply`.
-fn update_of(id: &str, form: &str, reply: ResponseTemplate) -> Mock {
+pub(crate) fn update_of(id: &str, form: &str, reply: ResponseTemplate) -> Mock {
     Mock::given(method("POST"))
         .and(path(format!("/v21.0/{id}")))
         .and(body_string(form))
         .respond_with(reply)
 }
 
-fn success() -> ResponseTemplate {
+pub(crate) fn success() -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(json!({"success": true}))
 }
 
@@ -89,7 +89,7 @@ fn refused() -> ResponseTemplate {
 
 /// An app whose account 777 was synced from `server` over `from..=to`.
 /// Returns (app, owner cred, account id, tenant).
-async fn synced(
+pub(crate) async fn synced(
     backend: Backend,
     server: &MockServer,
     from: &str,
@@ -133,7 +133,7 @@ async fn evaluated(
     (t, cred, account)
 }
 
-async fn suggestions<S, B>(app: &S, cred: &Cred) -> Vec<Value>
+pub(crate) async fn suggestions<S, B>(app: &S, cred: &Cred) -> Vec<Value>
 where
     S: actix_web::dev::Service<
             actix_http::Request,
@@ -151,17 +151,6 @@ fn action<'a>(list: &'a [Value], kind: &str) -> &'a Value {
     list.iter()
         .find(|s| s["action"] == json!(kind))
         .unwrap_or_else(|| panic!("no {kind} suggestion in {list:?}"))
-}
-
-macro_rules! both {
-    ($($name:ident),*) => {$(
-        mod $name {
-            #[actix_web::test]
-            async fn sqlite() { super::$name(adscale_tests::Backend::Sqlite).await; }
-            #[actix_web::test]
-            async fn postgres() { super::$name(adscale_tests::Backend::Postgres).await; }
-        }
-    )*};
 }
 
 both!(

@@ -554,17 +554,6 @@ pub(crate) async fn synced_app_for(
     (t, owner.cred(), id, job)
 }
 
-macro_rules! both {
-    ($($name:ident),*) => {$(
-        mod $name {
-            #[actix_web::test]
-            async fn sqlite() { super::$name(adscale_tests::Backend::Sqlite).await; }
-            #[actix_web::test]
-            async fn postgres() { super::$name(adscale_tests::Backend::Postgres).await; }
-        }
-    )*};
-}
-
 both!(
     a_sync_job_pages_graph_into_silver_and_gold_and_a_rerun_changes_nothing,
     a_sync_killed_midway_converges_when_run_again,

@@ -3,6 +3,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+/// One `sqlite` and one `postgres` test per scenario `async fn(Backend)`.
+macro_rules! both {
+    ($($name:ident),*) => {$(
+        mod $name {
+            #[actix_web::test]
+            async fn sqlite() { super::$name(adscale_tests::Backend::Sqlite).await; }
+            #[actix_web::test]
+            async fn postgres() { super::$name(adscale_tests::Backend::Postgres).await; }
+        }
+    )*};
+}
+
 mod ads;
 mod alerts;
 mod analysis;
@@ -10,6 +22,7 @@ mod apply;
 mod identity;
 mod ingestion;
 mod platform;
+mod rebalance;
 mod rules;
 mod suggestions;
 mod tenancy;

@@ -4,7 +4,9 @@
 //!
 //! Owns reading gold for analysis ([`GoldReader`]) and turning query
 //! parameters into validated ranges. Never writes: the allocator's output is
-//! a proposal, not a change; applying budgets is the suggestions' job.
+//! a proposal, not a change; a REBALANCE rule (see [`crate::rules`]) stores
+//! the same allocator's moves as suggestions, and applying budgets is the
+//! suggestions' job.
 
 mod allocation;
 mod anomalies;

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use domain::ads::{
-    AdAccount, AdRepository, AdSetRepository, DateRange, EntityFilter, InsightLevel,
+    AdAccount, AdRepository, AdSetRepository, DateRange, EntityFilter, EntityStatus, InsightLevel,
 };
 use domain::error::ValidationError;
 use domain::identity::{Actor, Permission};
@@ -110,14 +110,14 @@ impl BacktestRule {
         // last one the window ending the day before `to`.
         let days = Duration::days(i64::from(rule.spec.window_days.max(1)));
         let history = DateRange::new(range.from() - days, range.to() - Duration::days(1))?;
-        let mut series = Vec::new();
+        // One replay per account: a REBALANCE trades within an account only.
+        let mut result = Backtest::default();
         for account in &accounts {
-            series.extend(
-                self.entity_series(t, account.id, rule.spec.level, history)
-                    .await?,
-            );
+            let series = self
+                .entity_series(t, account.id, rule.spec.level, history)
+                .await?;
+            result.absorb(backtest(&rule.spec, &series, range));
         }
-        let result = backtest(&rule.spec, &series, range);
         Ok(RuleBacktest {
             rule,
             range,
@@ -136,9 +136,10 @@ impl BacktestRule {
         level: RuleLevel,
         range: DateRange,
     ) -> Result<Vec<EntitySeries>, AppError> {
-        let series = |id: uuid::Uuid, name: String, days| EntitySeries {
+        let series = |id: uuid::Uuid, name: String, daily_budget, days| EntitySeries {
             entity_id: id,
             entity_name: name,
+            daily_budget,
             days,
         };
         let mut out: Vec<EntitySeries> = match level {
@@ -148,7 +149,14 @@ impl BacktestRule {
                 .await?
                 .campaigns
                 .into_iter()
-                .map(|c| series(c.campaign.id.into_uuid(), c.campaign.name, c.days))
+                .map(|c| {
+                    // Only active campaigns trade budget (as live); current budgets.
+                    let budget = c
+                        .campaign
+                        .daily_budget
+                        .filter(|_| c.campaign.status == EntityStatus::Active);
+                    series(c.campaign.id.into_uuid(), c.campaign.name, budget, c.days)
+                })
                 .collect(),
             RuleLevel::AdSet | RuleLevel::Ad => {
                 let filter = EntityFilter {
@@ -175,7 +183,7 @@ impl BacktestRule {
                 // evaluation leaves them out.
                 names
                     .into_iter()
-                    .filter_map(|(id, name)| days.remove(&id).map(|d| series(id, name, d)))
+                    .filter_map(|(id, name)| days.remove(&id).map(|d| series(id, name, None, d)))
                     .collect()
             }
         };

@@ -7,15 +7,16 @@ use std::sync::Arc;
 
 use domain::ads::{
     AdAccountRepository, AdRepository, AdSetRepository, CampaignRepository, DateRange,
-    EntityFilter, InsightLevel,
+    EntityFilter, EntityStatus, InsightLevel,
 };
 use domain::ingestion::{AdAccountConnections, IngestionStore};
 use domain::kpi::KpiTotals;
 use domain::notify::Alert;
 use domain::platform::Clock;
 use domain::rules::{
-    Rule, RuleLevel, RuleMode, RuleRepository, Schedule, Suggestion, SuggestionRepository,
-    SuggestionStatus, Verdict, evaluate, evaluation_window, propose, window_totals,
+    Proposal, RebalanceCandidate, Rule, RuleAction, RuleLevel, RuleMode, RuleRepository, Schedule,
+    Suggestion, SuggestionRepository, SuggestionStatus, Trigger, Verdict, evaluate,
+    evaluation_window, propose, rebalance, window_totals,
 };
 use domain::{AdAccountId, TenantId};
 use rust_decimal::Decimal;
@@ -34,12 +35,26 @@ const PAGE: u16 = 100;
 struct Target {
     name: String,
     daily_budget: Option<Decimal>,
+    /// Delivering now; REBALANCE only trades between active campaigns.
+    active: bool,
 }
 
 impl Target {
-    fn new(name: String, daily_budget: Option<Decimal>) -> Self {
-        Self { name, daily_budget }
+    fn new(name: String, daily_budget: Option<Decimal>, status: EntityStatus) -> Self {
+        Self {
+            name,
+            daily_budget,
+            active: status == EntityStatus::Active,
+        }
     }
+}
+
+/// One firing, before it becomes a suggestion.
+struct Firing {
+    entity_id: Uuid,
+    action: RuleAction,
+    trigger: Trigger,
+    proposal: Proposal,
 }
 
 /// What one evaluation did.
@@ -74,7 +89,10 @@ pub struct EvaluationPorts {
 /// rules make suggestions too, with a `Notify` proposal (no change, for
 /// people to read). A budget rule on an entity without a daily budget (an ad,
 /// or a budget kept at the other level) proposes nothing and stores nothing.
-/// Disabled rules are skipped.
+/// A REBALANCE rule runs the budget allocator over the account's active
+/// campaigns and stores one `BUDGET_UP`/`BUDGET_DOWN` suggestion per campaign
+/// it moves (each accepted or rejected on its own). Disabled rules are
+/// skipped.
 pub struct EvaluateRules {
     rules: Arc<dyn RuleRepository>,
     suggestions: Arc<dyn SuggestionRepository>,
@@ -160,33 +178,29 @@ impl EvaluateRules {
             let targets = self.targets(t, account, *level).await?;
             for rule in at_level {
                 let window = evaluation_window(day, rule.spec.window_days);
-                for (id, days) in &series {
-                    let Some(target) = targets.get(id) else {
-                        continue; // deleted since its rows were written
-                    };
-                    let Some(totals) = window_totals(days, window) else {
+                let judged: Vec<(Uuid, &Target, KpiTotals)> = series
+                    .iter()
+                    .filter_map(|(id, days)| {
+                        // No target: deleted since its rows were written.
+                        let target = targets.get(id)?;
+                        Some((*id, target, window_totals(days, window)?))
+                    })
+                    .collect();
+                counts.evaluated += judged.len();
+                for firing in fire(rule, &judged) {
+                    let Some(target) = targets.get(&firing.entity_id) else {
                         continue;
-                    };
-                    counts.evaluated += 1;
-                    let Verdict::Triggered(trigger) = evaluate(&rule.spec, &totals) else {
-                        continue;
-                    };
-                    let proposal = match propose(&rule.spec.action, target.daily_budget) {
-                        Ok(p) => p,
-                        Err(why) => {
-                            debug!(rule_id = %rule.id, entity_id = %id, %why, "nothing to propose");
-                            continue;
-                        }
                     };
                     let mut suggestion = Suggestion::pending(
                         rule,
-                        *id,
+                        firing.entity_id,
                         target.name.clone(),
                         window,
-                        trigger,
-                        proposal,
+                        firing.trigger,
+                        firing.proposal,
                         now,
                     );
+                    suggestion.action = firing.action;
                     if rule.spec.mode == RuleMode::AutoApply {
                         // Born accepted, by nobody: the apply job takes it next.
                         suggestion
@@ -287,21 +301,78 @@ impl EvaluateRules {
                 crate::analysis::gold::account_campaigns(self.campaigns.as_ref(), t, account)
                     .await?
                     .into_values()
-                    .map(|c| (c.id.into_uuid(), Target::new(c.name, c.daily_budget)))
+                    .map(|c| {
+                        (
+                            c.id.into_uuid(),
+                            Target::new(c.name, c.daily_budget, c.status),
+                        )
+                    })
                     .collect()
             }
             RuleLevel::AdSet => every_page(PAGE, |p| self.ad_sets.list(t, filter, p))
                 .await?
                 .into_iter()
-                .map(|s| (s.id.into_uuid(), Target::new(s.name, s.daily_budget)))
+                .map(|s| {
+                    (
+                        s.id.into_uuid(),
+                        Target::new(s.name, s.daily_budget, s.status),
+                    )
+                })
                 .collect(),
             RuleLevel::Ad => every_page(PAGE, |p| self.ads.list(t, filter, p))
                 .await?
                 .into_iter()
-                .map(|a| (a.id.into_uuid(), Target::new(a.name, None)))
+                .map(|a| (a.id.into_uuid(), Target::new(a.name, None, a.status)))
                 .collect(),
         })
     }
+}
+
+/// What `rule` proposes for the entities judged over its window: one
+/// firing per triggered entity with something to propose, or, for
+/// REBALANCE, one per active campaign the allocator moves (as
+/// `BUDGET_UP`/`BUDGET_DOWN`).
+fn fire(rule: &Rule, judged: &[(Uuid, &Target, KpiTotals)]) -> Vec<Firing> {
+    if matches!(rule.spec.action, RuleAction::Rebalance { .. }) {
+        let candidates: Vec<RebalanceCandidate> = judged
+            .iter()
+            .filter(|(_, target, _)| target.active)
+            .map(|(id, target, totals)| RebalanceCandidate {
+                entity_id: *id,
+                daily_budget: target.daily_budget,
+                totals: *totals,
+            })
+            .collect();
+        return rebalance(&rule.spec, &candidates)
+            .into_iter()
+            .map(|m| Firing {
+                entity_id: m.entity_id,
+                action: m.action,
+                trigger: m.trigger,
+                proposal: m.proposal,
+            })
+            .collect();
+    }
+    judged
+        .iter()
+        .filter_map(|(id, target, totals)| {
+            let Verdict::Triggered(trigger) = evaluate(&rule.spec, totals) else {
+                return None;
+            };
+            match propose(&rule.spec.action, target.daily_budget) {
+                Ok(proposal) => Some(Firing {
+                    entity_id: *id,
+                    action: rule.spec.action,
+                    trigger,
+                    proposal,
+                }),
+                Err(why) => {
+                    debug!(rule_id = %rule.id, entity_id = %id, %why, "nothing to propose");
+                    None
+                }
+            }
+        })
+        .collect()
 }
 
 #[async_trait::async_trait]

@@ -5,10 +5,12 @@ use std::str::FromStr;
 
 use domain::error::ValidationError;
 use domain::rules::{
-    Conditions, Filter, Guards, Op, RuleAction, RuleLevel, RuleMetric, RuleMode, RuleSpec,
-    Schedule, UnknownValue,
+    Conditions, Filter, Guards, MIN_DAILY_BUDGET, Op, RuleAction, RuleLevel, RuleMetric, RuleMode,
+    RuleSpec, Schedule, UnknownValue,
 };
 use rust_decimal::Decimal;
+
+use crate::analysis::DEFAULT_MAX_CHANGE_PERCENT;
 
 /// The body of `POST /rules` (and of `PUT /rules/{id}` without `version`).
 /// Absent `guards` mean none, absent `schedule`, `mode` and `enabled` take
@@ -46,12 +48,17 @@ pub struct GuardsInput {
     pub min_impressions: Option<i64>,
 }
 
-/// `{type, percent?}`: `percent` is required by the budget actions and
-/// refused by the others.
+/// `{type, percent?, max_change_percent?, min_budget?}`: `percent` is
+/// required by the budget actions and refused by the others; the two limits
+/// belong to REBALANCE only, which defaults them to
+/// [`DEFAULT_MAX_CHANGE_PERCENT`] and [`MIN_DAILY_BUDGET`] (as the budget
+/// allocation endpoint does).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ActionInput {
     pub kind: String,
     pub percent: Option<Decimal>,
+    pub max_change_percent: Option<Decimal>,
+    pub min_budget: Option<Decimal>,
 }
 
 /// Stand-ins for parts that failed to parse, chosen to be valid on their own
@@ -99,8 +106,14 @@ fn filters(path: &str, given: Vec<FilterInput>, errors: &mut ValidationError) ->
         .collect()
 }
 
-fn conditions(given: Option<ConditionsInput>, errors: &mut ValidationError) -> Conditions {
+/// The conditions; REBALANCE takes none, so absent ones are an empty `any`.
+fn conditions(
+    given: Option<ConditionsInput>,
+    action: &RuleAction,
+    errors: &mut ValidationError,
+) -> Conditions {
     match given {
+        None if matches!(action, RuleAction::Rebalance { .. }) => Conditions::Any(Vec::new()),
         Some(ConditionsInput {
             any: Some(f),
             all: None,
@@ -134,6 +147,24 @@ fn action(given: Option<ActionInput>, errors: &mut ValidationError) -> RuleActio
             FALLBACK_PERCENT
         })
     };
+    if a.kind != "REBALANCE" {
+        for (given, field) in [
+            (a.max_change_percent, "action.max_change_percent"),
+            (a.min_budget, "action.min_budget"),
+        ] {
+            if given.is_some() {
+                errors.add(field, "only REBALANCE takes it");
+            }
+        }
+    }
+    let no_percent = |errors: &mut ValidationError| {
+        if a.percent.is_some() {
+            errors.add(
+                "action.percent",
+                "only BUDGET_UP and BUDGET_DOWN take a percent",
+            );
+        }
+    };
     match a.kind.as_str() {
         "BUDGET_UP" => RuleAction::BudgetUp {
             percent: percent(errors),
@@ -141,23 +172,25 @@ fn action(given: Option<ActionInput>, errors: &mut ValidationError) -> RuleActio
         "BUDGET_DOWN" => RuleAction::BudgetDown {
             percent: percent(errors),
         },
-        "PAUSE" | "NOTIFY" => {
-            if a.percent.is_some() {
-                errors.add(
-                    "action.percent",
-                    "only BUDGET_UP and BUDGET_DOWN take a percent",
-                );
-            }
-            if a.kind == "PAUSE" {
-                RuleAction::Pause
-            } else {
-                RuleAction::Notify
+        "PAUSE" => {
+            no_percent(errors);
+            RuleAction::Pause
+        }
+        "NOTIFY" => {
+            no_percent(errors);
+            RuleAction::Notify
+        }
+        "REBALANCE" => {
+            no_percent(errors);
+            RuleAction::Rebalance {
+                max_change_percent: a.max_change_percent.unwrap_or(DEFAULT_MAX_CHANGE_PERCENT),
+                min_budget: a.min_budget.unwrap_or(MIN_DAILY_BUDGET),
             }
         }
         _ => {
             errors.add(
                 "action.type",
-                "must be one of PAUSE, BUDGET_UP, BUDGET_DOWN, NOTIFY",
+                "must be one of PAUSE, BUDGET_UP, BUDGET_DOWN, NOTIFY, REBALANCE",
             );
             RuleAction::Pause
         }
@@ -173,10 +206,11 @@ impl RuleSpecInput {
     /// missing parts, and what [`RuleSpec::validate`] refuses.
     pub fn parse(self) -> Result<RuleSpec, ValidationError> {
         let mut errors = ValidationError::default();
+        let action = action(self.action, &mut errors);
         let spec = RuleSpec {
             name: self.name.trim().to_owned(),
             level: wire("level", &self.level, RuleLevel::Campaign, &mut errors),
-            conditions: conditions(self.conditions, &mut errors),
+            conditions: conditions(self.conditions, &action, &mut errors),
             window_days: match self.window_days {
                 // Out of u16 is out of 1..=90 too: validation says so.
                 Some(d) => u16::try_from(d).unwrap_or(0),
@@ -189,7 +223,7 @@ impl RuleSpecInput {
                 min_spend: self.guards.min_spend,
                 min_impressions: self.guards.min_impressions,
             },
-            action: action(self.action, &mut errors),
+            action,
             schedule: self.schedule.map_or(Schedule::default(), |s| {
                 wire("schedule", &s, Schedule::default(), &mut errors)
             }),
@@ -240,6 +274,7 @@ mod tests {
             action: Some(ActionInput {
                 kind: "PAUSE".to_owned(),
                 percent: None,
+                ..ActionInput::default()
             }),
             schedule: None,
             mode: None,
@@ -266,6 +301,7 @@ mod tests {
             action: Some(ActionInput {
                 kind: kind.to_owned(),
                 percent: percent.map(d),
+                ..ActionInput::default()
             }),
             ..seed_input()
         };
@@ -288,7 +324,7 @@ mod tests {
         let fields = with("pause", None).parse().unwrap_err().fields;
         assert_eq!(
             fields["action.type"],
-            "must be one of PAUSE, BUDGET_UP, BUDGET_DOWN, NOTIFY"
+            "must be one of PAUSE, BUDGET_UP, BUDGET_DOWN, NOTIFY, REBALANCE"
         );
     }
 
@@ -317,6 +353,7 @@ mod tests {
             action: Some(ActionInput {
                 kind: "BUDGET_DOWN".to_owned(),
                 percent: Some(d("100")),
+                ..ActionInput::default()
             }),
             schedule: Some("weekly".to_owned()),
             mode: Some("auto".to_owned()),
@@ -388,5 +425,51 @@ mod tests {
                 .fields
                 .contains_key("conditions.any")
         );
+    }
+
+    #[test]
+    fn rebalance_needs_no_conditions_defaults_its_limits_and_owns_them() {
+        let rebalance = |max: Option<&str>, min: Option<&str>| RuleSpecInput {
+            name: "Move budget to winners".to_owned(),
+            conditions: None,
+            action: Some(ActionInput {
+                kind: "REBALANCE".to_owned(),
+                max_change_percent: max.map(d),
+                min_budget: min.map(d),
+                ..ActionInput::default()
+            }),
+            ..seed_input()
+        };
+        let spec = rebalance(None, None).parse().unwrap();
+        assert_eq!(spec.conditions, Conditions::Any(vec![]));
+        assert_eq!(
+            spec.action,
+            RuleAction::Rebalance {
+                max_change_percent: d("20"),
+                min_budget: d("1"),
+            }
+        );
+        assert_eq!(
+            rebalance(Some("15"), Some("25")).parse().map(|s| s.action),
+            Ok(RuleAction::Rebalance {
+                max_change_percent: d("15"),
+                min_budget: d("25"),
+            })
+        );
+        let fields = rebalance(Some("0"), None).parse().unwrap_err().fields;
+        assert_eq!(
+            fields.keys().collect::<Vec<_>>(),
+            ["action.max_change_percent"]
+        );
+        let pause_with_limits = RuleSpecInput {
+            action: Some(ActionInput {
+                kind: "PAUSE".to_owned(),
+                min_budget: Some(d("5")),
+                ..ActionInput::default()
+            }),
+            ..seed_input()
+        };
+        let fields = pause_with_limits.parse().unwrap_err().fields;
+        assert_eq!(fields["action.min_budget"], "only REBALANCE takes it");
     }
 }

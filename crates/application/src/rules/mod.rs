@@ -375,6 +375,7 @@ mod tests {
             action: Some(ActionInput {
                 kind: spec.action.kind_str().to_owned(),
                 percent: spec.action.percent(),
+                ..ActionInput::default()
             }),
             schedule: Some(spec.schedule.as_str().to_owned()),
             mode: Some(spec.mode.as_str().to_owned()),

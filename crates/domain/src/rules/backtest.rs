@@ -5,7 +5,8 @@ use rust_decimal::Decimal;
 use time::Date;
 use uuid::Uuid;
 
-use super::eval::{MetricSnapshot, Verdict, evaluate, evaluation_window, window_totals};
+use super::eval::{MetricSnapshot, Trigger, Verdict, evaluate, evaluation_window, window_totals};
+use super::rebalance::{RebalanceCandidate, rebalance};
 use super::spec::{RuleAction, RuleSpec};
 use crate::ads::DateRange;
 use crate::kpi::KpiTotals;
@@ -17,6 +18,9 @@ pub struct EntitySeries {
     pub entity_id: Uuid,
     /// Its name, for people.
     pub entity_name: String,
+    /// Its daily budget now, which a REBALANCE replay trades with (history
+    /// of budgets is not kept); other actions ignore it.
+    pub daily_budget: Option<Decimal>,
     /// Daily totals; may be sparse (days without delivery) and unsorted.
     pub days: Vec<(Date, KpiTotals)>,
 }
@@ -28,7 +32,8 @@ pub struct BacktestSuggestion {
     pub entity_id: Uuid,
     /// Its name.
     pub entity_name: String,
-    /// The rule's action.
+    /// The rule's action; for a REBALANCE, the move's `BUDGET_UP` or
+    /// `BUDGET_DOWN` with its percent.
     pub action: RuleAction,
     /// The window judged (ending the day before the suggestion's date).
     pub window: DateRange,
@@ -70,13 +75,31 @@ pub struct Backtest {
     pub totals: BacktestTotals,
 }
 
+impl Backtest {
+    /// Adds another replay's days (another ad account's, say) to this one:
+    /// days of the same date are joined (this one's suggestions first), the
+    /// others slot in by date, totals add up.
+    pub fn absorb(&mut self, other: Backtest) {
+        for day in other.days {
+            match self.days.binary_search_by_key(&day.date, |d| d.date) {
+                Ok(i) => self.days[i].suggestions.extend(day.suggestions),
+                Err(i) => self.days.insert(i, day),
+            }
+        }
+        self.totals.suggestions += other.totals.suggestions;
+        self.totals.spend_affected += other.totals.spend_affected;
+    }
+}
+
 /// Replays `spec` over `range`: for each day `d` (the day the evaluation
 /// would run), every entity is judged on [`evaluation_window`]`(d, …)` —
 /// the window ending the day before — through the same [`window_totals`]
 /// and [`evaluate`] the live evaluator uses, so the result is what the rule,
 /// run once a day, would have suggested. Entities without rows in a window
-/// are not judged that day; guarded entities are not suggested. `enabled`
-/// and `schedule` are ignored (a disabled rule can be tried first).
+/// are not judged that day; guarded entities are not suggested. A
+/// REBALANCE rule runs [`rebalance`] over the day's judged entities with
+/// their current budgets (`EntitySeries::daily_budget`). `enabled` and
+/// `schedule` are ignored (a disabled rule can be tried first).
 #[must_use]
 pub fn backtest(spec: &RuleSpec, series: &[EntitySeries], range: DateRange) -> Backtest {
     // Sorted once, so each day's window is a slice found by binary search.
@@ -93,25 +116,52 @@ pub fn backtest(spec: &RuleSpec, series: &[EntitySeries], range: DateRange) -> B
     let mut date = range.from();
     loop {
         let window = evaluation_window(date, spec.window_days);
-        let mut suggestions = Vec::new();
-        for (entity, days) in series.iter().zip(&sorted) {
-            let start = days.partition_point(|(day, _)| *day < window.from());
-            let end = days.partition_point(|(day, _)| *day <= window.to());
-            let Some(totals) = window_totals(&days[start..end], window) else {
-                continue;
+        let judged: Vec<(&EntitySeries, KpiTotals)> = series
+            .iter()
+            .zip(&sorted)
+            .filter_map(|(entity, days)| {
+                let start = days.partition_point(|(day, _)| *day < window.from());
+                let end = days.partition_point(|(day, _)| *day <= window.to());
+                window_totals(&days[start..end], window).map(|totals| (entity, totals))
+            })
+            .collect();
+        let suggestion =
+            |entity: &EntitySeries, action, trigger: Trigger, spend| BacktestSuggestion {
+                entity_id: entity.entity_id,
+                entity_name: entity.entity_name.clone(),
+                action,
+                window,
+                metrics: trigger.metrics,
+                reason: trigger.reason,
+                spend,
             };
-            if let Verdict::Triggered(trigger) = evaluate(spec, &totals) {
-                suggestions.push(BacktestSuggestion {
-                    entity_id: entity.entity_id,
-                    entity_name: entity.entity_name.clone(),
-                    action: spec.action,
-                    window,
-                    metrics: trigger.metrics,
-                    reason: trigger.reason,
-                    spend: totals.spend,
-                });
-            }
-        }
+        let suggestions: Vec<BacktestSuggestion> =
+            if matches!(spec.action, RuleAction::Rebalance { .. }) {
+                let candidates: Vec<RebalanceCandidate> = judged
+                    .iter()
+                    .map(|(e, totals)| RebalanceCandidate {
+                        entity_id: e.entity_id,
+                        daily_budget: e.daily_budget,
+                        totals: *totals,
+                    })
+                    .collect();
+                rebalance(spec, &candidates)
+                    .into_iter()
+                    .filter_map(|m| {
+                        let (e, totals) =
+                            judged.iter().find(|(e, _)| e.entity_id == m.entity_id)?;
+                        Some(suggestion(e, m.action, m.trigger, totals.spend))
+                    })
+                    .collect()
+            } else {
+                judged
+                    .iter()
+                    .filter_map(|(e, totals)| match evaluate(spec, totals) {
+                        Verdict::Triggered(t) => Some(suggestion(e, spec.action, t, totals.spend)),
+                        _ => None,
+                    })
+                    .collect()
+            };
         if !suggestions.is_empty() {
             result.totals.suggestions += suggestions.len();
             result.totals.spend_affected += suggestions.iter().map(|s| s.spend).sum::<Decimal>();
@@ -166,6 +216,7 @@ mod tests {
         EntitySeries {
             entity_id: Uuid::from_u128(n),
             entity_name: name.to_owned(),
+            daily_budget: Some(d("100")),
             days,
         }
     }
@@ -321,5 +372,70 @@ mod tests {
         let replayed: Vec<Date> = result.days.iter().map(|x| x.date).collect();
         assert_eq!(replayed, live);
         assert!(!live.is_empty());
+    }
+
+    #[test]
+    fn backtest_replays_a_rebalance_with_current_budgets() {
+        // "Strong" returns 4.00 per 1 spent, "Weak" 1.00: portfolio 2.50, so
+        // every day with both in the window moves 20 % of 100 from Weak to
+        // Strong. Day 3's window (days 1–2) has only Strong's day 1: nothing.
+        let earning = |n: i64, revenue: &str| {
+            let (date, mut t) = row(n, 10, "10.00");
+            t.revenue = d(revenue);
+            (date, t)
+        };
+        let strong = entity(1, "Strong", (1..=4).map(|n| earning(n, "40")).collect());
+        let weak = entity(2, "Weak", (3..=4).map(|n| earning(n, "10")).collect());
+        let spec = RuleSpec {
+            conditions: Conditions::Any(vec![]),
+            window_days: 2,
+            action: RuleAction::Rebalance {
+                max_change_percent: d("20"),
+                min_budget: d("1"),
+            },
+            guards: Guards::default(),
+            ..RuleSpec::seed()
+        };
+        let result = backtest(&spec, &[strong, weak], range(3, 5));
+        let days: Vec<Date> = result.days.iter().map(|d| d.date).collect();
+        assert_eq!(days, [day(4), day(5)]);
+        let first: Vec<(&str, RuleAction)> = result.days[0]
+            .suggestions
+            .iter()
+            .map(|s| (s.entity_name.as_str(), s.action))
+            .collect();
+        assert_eq!(
+            first,
+            [
+                ("Strong", RuleAction::BudgetUp { percent: d("20") }),
+                ("Weak", RuleAction::BudgetDown { percent: d("20") }),
+            ]
+        );
+        assert!(
+            result.days[0].suggestions[0]
+                .reason
+                .contains("100.00 → 120.00")
+        );
+        assert_eq!(result.totals.suggestions, 4);
+        // Day 4: Strong 20 (days 2–3) + Weak 10 (day 3); day 5: 20 + 20.
+        assert_eq!(result.totals.spend_affected, d("70.00"));
+    }
+
+    #[test]
+    fn absorbing_another_replay_joins_days_by_date_and_adds_totals() {
+        let slump = |n: u128| entity(n, "Slump", (1..=4).map(|d| row(d, 2, "30.00")).collect());
+        let mut a = backtest(&RuleSpec::seed(), &[slump(1)], range(4, 5));
+        let b = backtest(&RuleSpec::seed(), &[slump(2)], range(5, 6));
+        let both = backtest(&RuleSpec::seed(), &[slump(1)], range(4, 5)).totals;
+        a.absorb(b);
+        let days: Vec<(Date, usize)> = a
+            .days
+            .iter()
+            .map(|d| (d.date, d.suggestions.len()))
+            .collect();
+        assert_eq!(days, [(day(4), 1), (day(5), 2), (day(6), 1)]);
+        assert_eq!(a.totals.suggestions, 4);
+        assert!(a.totals.spend_affected > both.spend_affected);
+        assert_eq!(a.days[1].suggestions[0].entity_id, Uuid::from_u128(1));
     }
 }

@@ -199,7 +199,7 @@ pub fn evaluate(spec: &RuleSpec, totals: &KpiTotals) -> Verdict {
 }
 
 /// Why the guards hold the entity back, if they do.
-fn guard_reason(guards: &Guards, m: &MetricSnapshot) -> Option<String> {
+pub(super) fn guard_reason(guards: &Guards, m: &MetricSnapshot) -> Option<String> {
     let mut parts = Vec::new();
     if let Some(min) = guards.min_impressions
         && m.impressions < min

@@ -17,6 +17,7 @@
 mod backtest;
 mod eval;
 mod proposal;
+mod rebalance;
 pub mod repo;
 mod spec;
 mod suggestion;
@@ -29,6 +30,7 @@ pub use eval::{
     window_totals,
 };
 pub use proposal::{MIN_DAILY_BUDGET, Proposal, ProposalError, propose};
+pub use rebalance::{RebalanceCandidate, RebalanceMove, rebalance};
 pub use repo::*;
 pub use spec::{
     Conditions, Filter, Guards, MAX_FILTERS, MAX_NAME_CHARS, MAX_WINDOW_DAYS, Op, Rule, RuleAction,

@@ -50,6 +50,10 @@ pub enum ProposalError {
     /// [`MIN_DAILY_BUDGET`] floor, or a change smaller than a cent.
     #[error("the budget would not change")]
     Unchanged,
+    /// REBALANCE proposes across campaigns at once ([`super::rebalance`]),
+    /// never for one entity alone.
+    #[error("a rebalance proposes across campaigns, not for one entity")]
+    AcrossCampaigns,
 }
 
 /// The proposal for `action` on an entity whose daily budget is
@@ -69,6 +73,7 @@ pub fn propose(
     let (percent, up) = match *action {
         RuleAction::Pause => return Ok(Proposal::Pause),
         RuleAction::Notify => return Ok(Proposal::Notify),
+        RuleAction::Rebalance { .. } => return Err(ProposalError::AcrossCampaigns),
         RuleAction::BudgetUp { percent } => (percent, true),
         RuleAction::BudgetDown { percent } => (percent, false),
     };

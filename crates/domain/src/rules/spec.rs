@@ -4,6 +4,7 @@
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
 
+use super::proposal::MIN_DAILY_BUDGET;
 use super::wire_enum;
 use crate::error::ValidationError;
 use crate::ids::{RuleId, TenantId};
@@ -227,10 +228,22 @@ pub enum RuleAction {
     },
     /// Change nothing; only tell people.
     Notify,
+    /// Move daily budget between the account's active campaigns, from those
+    /// whose ROAS over the window is below the portfolio's to those above it
+    /// ([`crate::analysis::allocator`]): one budget suggestion per campaign
+    /// that moves. Campaign level only; takes no filters (the allocator is
+    /// the condition); the guards keep thin campaigns out.
+    Rebalance {
+        /// Most a budget may change in one run, percent of itself (0 < x ≤ 100).
+        max_change_percent: Decimal,
+        /// No budget is cut below this (≥ [`super::MIN_DAILY_BUDGET`]).
+        min_budget: Decimal,
+    },
 }
 
 impl RuleAction {
-    /// The API's `action.type`: `PAUSE`, `BUDGET_UP`, `BUDGET_DOWN`, `NOTIFY`.
+    /// The API's `action.type`: `PAUSE`, `BUDGET_UP`, `BUDGET_DOWN`,
+    /// `NOTIFY`, `REBALANCE`.
     #[must_use]
     pub const fn kind_str(&self) -> &'static str {
         match self {
@@ -238,6 +251,7 @@ impl RuleAction {
             RuleAction::BudgetUp { .. } => "BUDGET_UP",
             RuleAction::BudgetDown { .. } => "BUDGET_DOWN",
             RuleAction::Notify => "NOTIFY",
+            RuleAction::Rebalance { .. } => "REBALANCE",
         }
     }
 
@@ -246,7 +260,7 @@ impl RuleAction {
     pub const fn percent(&self) -> Option<Decimal> {
         match self {
             RuleAction::BudgetUp { percent } | RuleAction::BudgetDown { percent } => Some(*percent),
-            RuleAction::Pause | RuleAction::Notify => None,
+            RuleAction::Pause | RuleAction::Notify | RuleAction::Rebalance { .. } => None,
         }
     }
 }
@@ -339,11 +353,14 @@ impl RuleSpec {
     /// Checks every field and reports every problem at once, keyed by the
     /// JSON path a client can fix: `name`, `conditions.any`,
     /// `conditions.any[1].value`, `window_days`, `guards.min_spend`,
-    /// `guards.min_impressions`, `action.percent`.
+    /// `guards.min_impressions`, `action.percent`, `action.max_change_percent`,
+    /// `action.min_budget`, `level`.
     ///
-    /// Every action is allowed at every level; a budget action on an entity
-    /// without a daily budget (an ad, a lifetime budget) fails later, in
-    /// [`super::propose`], for that entity only.
+    /// Every action but REBALANCE is allowed at every level; a budget action
+    /// on an entity without a daily budget (an ad, a lifetime budget) fails
+    /// later, in [`super::propose`], for that entity only. REBALANCE trades
+    /// budget between campaigns, so it is campaign-level only and takes no
+    /// filters (an empty `any`/`all`).
     ///
     /// # Errors
     /// A [`ValidationError`] with one reason per bad field.
@@ -359,7 +376,15 @@ impl RuleSpec {
 
         let key = self.conditions.key();
         let filters = self.conditions.filters();
-        if filters.is_empty() || filters.len() > MAX_FILTERS {
+        let rebalance = matches!(self.action, RuleAction::Rebalance { .. });
+        if rebalance {
+            if !filters.is_empty() {
+                errors.add(
+                    &format!("conditions.{key}"),
+                    "must be empty for REBALANCE (the allocator decides; use guards to leave thin campaigns out)",
+                );
+            }
+        } else if filters.is_empty() || filters.len() > MAX_FILTERS {
             errors.add(
                 &format!("conditions.{key}"),
                 "must have between 1 and 10 filters",
@@ -398,6 +423,27 @@ impl RuleSpec {
                     "action.percent",
                     "must be more than 0 and less than 100 for BUDGET_DOWN (use PAUSE to stop spending)",
                 );
+            }
+            RuleAction::Rebalance {
+                max_change_percent,
+                min_budget,
+            } => {
+                if max_change_percent <= Decimal::ZERO || max_change_percent > Decimal::ONE_HUNDRED
+                {
+                    errors.add(
+                        "action.max_change_percent",
+                        "must be more than 0 and at most 100",
+                    );
+                }
+                if min_budget < MIN_DAILY_BUDGET {
+                    errors.add(
+                        "action.min_budget",
+                        "must be at least 1 (a budget is never cut to 0; use PAUSE to stop spending)",
+                    );
+                }
+                if self.level != RuleLevel::Campaign {
+                    errors.add("level", "must be campaign for REBALANCE");
+                }
             }
             _ => {}
         }
@@ -635,6 +681,53 @@ mod tests {
             };
             assert_eq!(spec.validate(), Ok(()));
         }
+    }
+
+    #[test]
+    fn rebalance_is_campaign_level_without_filters_and_keeps_a_minimum_budget() {
+        let rebalance = |max: &str, min: &str| RuleAction::Rebalance {
+            max_change_percent: d(max),
+            min_budget: d(min),
+        };
+        let good = RuleSpec {
+            conditions: Conditions::Any(vec![]),
+            action: rebalance("20", "5"),
+            ..RuleSpec::seed()
+        };
+        assert_eq!(good.validate(), Ok(()));
+        assert_eq!(good.action.kind_str(), "REBALANCE");
+        assert_eq!(good.action.percent(), None);
+
+        let bad = RuleSpec {
+            level: RuleLevel::AdSet,
+            action: rebalance("120", "0.5"),
+            ..RuleSpec::seed()
+        };
+        let fields = bad.validate().unwrap_err().fields;
+        assert_eq!(
+            fields.keys().collect::<Vec<_>>(),
+            [
+                "action.max_change_percent",
+                "action.min_budget",
+                "conditions.any",
+                "level"
+            ]
+        );
+        assert_eq!(fields["level"], "must be campaign for REBALANCE");
+        assert!(fields["conditions.any"].starts_with("must be empty for REBALANCE"));
+        let zero = RuleSpec {
+            conditions: Conditions::All(vec![]),
+            action: rebalance("0", "1"),
+            ..RuleSpec::seed()
+        };
+        assert_eq!(
+            zero.validate()
+                .unwrap_err()
+                .fields
+                .keys()
+                .collect::<Vec<_>>(),
+            ["action.max_change_percent"]
+        );
     }
 
     #[test]

@@ -71,6 +71,10 @@ struct ActionJson {
     kind: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     percent: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    max_change_percent: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    min_budget: Option<Decimal>,
 }
 
 fn filter_json(f: &Filter) -> FilterJson {
@@ -96,9 +100,22 @@ impl From<&RuleSpec> for SpecJson {
                 min_spend: s.guards.min_spend,
                 min_impressions: s.guards.min_impressions,
             },
-            action: ActionJson {
-                kind: s.action.kind_str().to_owned(),
-                percent: s.action.percent(),
+            action: match s.action {
+                RuleAction::Rebalance {
+                    max_change_percent,
+                    min_budget,
+                } => ActionJson {
+                    kind: s.action.kind_str().to_owned(),
+                    percent: None,
+                    max_change_percent: Some(max_change_percent),
+                    min_budget: Some(min_budget),
+                },
+                _ => ActionJson {
+                    kind: s.action.kind_str().to_owned(),
+                    percent: s.action.percent(),
+                    max_change_percent: None,
+                    min_budget: None,
+                },
             },
             schedule: s.schedule.as_str().to_owned(),
             mode: s.mode.as_str().to_owned(),
@@ -147,6 +164,13 @@ impl TryFrom<SpecJson> for RuleSpec {
             "BUDGET_DOWN" => RuleAction::BudgetDown {
                 percent: percent()?,
             },
+            "REBALANCE" => match (j.action.max_change_percent, j.action.min_budget) {
+                (Some(max_change_percent), Some(min_budget)) => RuleAction::Rebalance {
+                    max_change_percent,
+                    min_budget,
+                },
+                _ => return Err(corrupt("action", "a rebalance without its limits")),
+            },
             other => return Err(corrupt("action.type", other)),
         };
         Ok(RuleSpec {
@@ -172,7 +196,8 @@ impl TryFrom<SpecJson> for RuleSpec {
 /// A spec as the JSON it is stored as: the API's rule body without `id` and
 /// `version` (`{name, level, conditions: {any|all: [{metric, op, value}]},
 /// window_days, guards: {min_spend?, min_impressions?}, action: {type,
-/// percent?}, schedule, mode, enabled}`, decimals as strings).
+/// percent?, max_change_percent?, min_budget?}, schedule, mode, enabled}`,
+/// decimals as strings).
 ///
 /// # Errors
 /// `DbError::Encode` if serialisation fails (it does not for any spec).
@@ -508,6 +533,14 @@ mod tests {
                 schedule: Schedule::Hourly,
                 ..RuleSpec::seed()
             },
+            RuleSpec {
+                conditions: Conditions::Any(vec![]),
+                action: RuleAction::Rebalance {
+                    max_change_percent: d("15"),
+                    min_budget: d("10.00"),
+                },
+                ..RuleSpec::seed()
+            },
         ];
         for spec in specs {
             let json = spec_to_json(&spec).unwrap();
@@ -523,6 +556,22 @@ mod tests {
         assert_eq!(
             json["action"],
             json!({"type": "BUDGET_DOWN", "percent": "12.5"})
+        );
+        let json = spec_to_json(&RuleSpec {
+            conditions: Conditions::All(vec![]),
+            action: RuleAction::Rebalance {
+                max_change_percent: d("20"),
+                min_budget: d("5"),
+            },
+            ..RuleSpec::seed()
+        })
+        .unwrap();
+        assert_eq!(
+            (&json["conditions"], &json["action"]),
+            (
+                &json!({"all": []}),
+                &json!({"type": "REBALANCE", "max_change_percent": "20", "min_budget": "5"})
+            )
         );
     }
 

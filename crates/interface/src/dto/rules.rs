@@ -1,7 +1,8 @@
 //! Rules DTOs. A rule is `{name, level, conditions: {any|all: [{metric, op,
 //! value}]}, window_days, guards: {min_spend?, min_impressions?}, action:
-//! {type, percent?}, schedule, mode, enabled}`; responses add `id, version,
-//! created_at, updated_at`. Decimals (`value`, `min_spend`, `percent`) leave
+//! {type, percent?, max_change_percent?, min_budget?}, schedule, mode,
+//! enabled}`; responses add `id, version, created_at, updated_at`. Decimals
+//! (`value`, `min_spend`, `percent`, the REBALANCE limits) leave
 //! as strings as written (`"1"`, `"3.50"`) and are accepted as strings or
 //! numbers; absent guards and percent are left out. This is also the shape
 //! the spec is stored in, so a rule version reads the same everywhere.
@@ -98,7 +99,10 @@ impl From<Op> for RuleOpDto {
 }
 
 /// What a firing proposes: pause the entity, raise or lower its daily budget
-/// by `percent`, or only notify.
+/// by `percent`, only notify, or (`REBALANCE`, campaign rules without
+/// filters) move daily budget from the account's campaigns with a ROAS below
+/// the portfolio's to those above it, one `BUDGET_UP`/`BUDGET_DOWN`
+/// suggestion per campaign moved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum RuleActionTypeDto {
@@ -106,6 +110,7 @@ pub enum RuleActionTypeDto {
     BudgetUp,
     BudgetDown,
     Notify,
+    Rebalance,
 }
 
 /// When the rule is evaluated (always over whole days ending yesterday).
@@ -198,7 +203,8 @@ pub struct GuardsDto {
     pub min_impressions: Option<i64>,
 }
 
-/// `{"type": "PAUSE"}` or `{"type": "BUDGET_DOWN", "percent": "20"}`.
+/// `{"type": "PAUSE"}`, `{"type": "BUDGET_DOWN", "percent": "20"}` or
+/// `{"type": "REBALANCE", "max_change_percent": "20", "min_budget": "10"}`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ActionDto {
     #[serde(rename = "type")]
@@ -209,19 +215,38 @@ pub struct ActionDto {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, example = "20")]
     pub percent: Option<Decimal>,
+    /// `REBALANCE` only: most a campaign's budget changes in one run, percent
+    /// of itself (0 < x ≤ 100; 20 when not sent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "20")]
+    pub max_change_percent: Option<Decimal>,
+    /// `REBALANCE` only: no budget is cut below this (at least 1; 1 when
+    /// not sent), in the account's currency.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "10")]
+    pub min_budget: Option<Decimal>,
 }
 
 impl From<RuleAction> for ActionDto {
     fn from(a: RuleAction) -> Self {
-        let kind = match a {
-            RuleAction::Pause => RuleActionTypeDto::Pause,
-            RuleAction::BudgetUp { .. } => RuleActionTypeDto::BudgetUp,
-            RuleAction::BudgetDown { .. } => RuleActionTypeDto::BudgetDown,
-            RuleAction::Notify => RuleActionTypeDto::Notify,
+        let (kind, limits) = match a {
+            RuleAction::Pause => (RuleActionTypeDto::Pause, None),
+            RuleAction::BudgetUp { .. } => (RuleActionTypeDto::BudgetUp, None),
+            RuleAction::BudgetDown { .. } => (RuleActionTypeDto::BudgetDown, None),
+            RuleAction::Notify => (RuleActionTypeDto::Notify, None),
+            RuleAction::Rebalance {
+                max_change_percent,
+                min_budget,
+            } => (
+                RuleActionTypeDto::Rebalance,
+                Some((max_change_percent, min_budget)),
+            ),
         };
         Self {
             kind,
             percent: a.percent(),
+            max_change_percent: limits.map(|(max, _)| max),
+            min_budget: limits.map(|(_, min)| min),
         }
     }
 }
@@ -298,12 +323,14 @@ pub struct ConditionsRequest {
     pub all: Option<Vec<FilterRequest>>,
 }
 
-/// `{type, percent?}` as sent.
+/// `{type, percent?, max_change_percent?, min_budget?}` as sent.
 #[derive(Debug, Default, Deserialize)]
 pub struct ActionRequest {
     #[serde(rename = "type", default)]
     pub kind: String,
     pub percent: Option<Decimal>,
+    pub max_change_percent: Option<Decimal>,
+    pub min_budget: Option<Decimal>,
 }
 
 /// A rule as written (`POST /rules`). `guards` default to none, `schedule`
@@ -317,7 +344,8 @@ pub struct RuleRequest {
     #[serde(default)]
     #[schema(required = true, value_type = RuleLevelDto)]
     pub level: String,
-    #[schema(required = true, value_type = ConditionsDto)]
+    /// Required, except by `REBALANCE`, which takes none.
+    #[schema(required = false, value_type = ConditionsDto)]
     pub conditions: Option<ConditionsRequest>,
     /// Days summed before judging, ending yesterday.
     #[schema(required = true, value_type = u16, minimum = 1, maximum = 90, example = 3)]
@@ -362,6 +390,8 @@ impl From<RuleRequest> for RuleSpecInput {
             action: r.action.map(|a| ActionInput {
                 kind: a.kind,
                 percent: a.percent,
+                max_change_percent: a.max_change_percent,
+                min_budget: a.min_budget,
             }),
             schedule: r.schedule,
             mode: r.mode,
@@ -428,9 +458,20 @@ mod tests {
                 percent: Decimal::TEN,
             },
             RuleAction::Notify,
+            RuleAction::Rebalance {
+                max_change_percent: Decimal::TEN,
+                min_budget: Decimal::ONE,
+            },
         ] {
             assert_eq!(wire(ActionDto::from(a))["type"], json!(a.kind_str()));
         }
+        assert_eq!(
+            wire(ActionDto::from(RuleAction::Rebalance {
+                max_change_percent: Decimal::new(125, 1),
+                min_budget: Decimal::new(500, 2),
+            })),
+            json!({"type": "REBALANCE", "max_change_percent": "12.5", "min_budget": "5.00"})
+        );
     }
 
     #[test]
