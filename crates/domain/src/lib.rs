@@ -5,6 +5,7 @@
 pub mod actions;
 pub mod ads;
 pub mod analysis;
+pub mod assistant;
 pub mod audit;
 pub mod error;
 pub mod identity;

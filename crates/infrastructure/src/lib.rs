@@ -10,6 +10,7 @@ pub mod clock;
 pub mod crypto;
 pub mod db;
 pub mod jobs;
+pub mod llm;
 pub mod locks;
 pub mod meta;
 pub mod notify;

@@ -1,0 +1,12 @@
+//! Assistant: the port to a large language model ([`llm`]) and the rules that
+//! keep its answers honest ([`figures`]): the model replies in a fixed JSON
+//! shape listing every figure it used, and no answer reaches a person unless
+//! each figure matches the tenant's data and each number in the prose is one
+//! of those figures.
+//!
+//! Owns no prompts, conversations or storage (those belong to the chat use
+//! case) and never talks HTTP (the adapter lives in `infrastructure::llm`).
+
+pub mod figures;
+pub mod llm;
+mod numbers;
