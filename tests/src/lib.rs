@@ -53,6 +53,7 @@ pub fn settings(rate_limit: Option<u32>) -> Settings {
         },
         sync: application::ingestion::sync::SyncSettings::default(),
         jobs: infrastructure::jobs::JobsConfig::default(),
+        reports: application::reports::ReportJobSettings::default(),
         apply: application::rules::ApplySettings {
             retry_base: Duration::from_millis(1),
             retry_max: Duration::from_millis(1),
@@ -74,6 +75,8 @@ pub struct TestApp {
     pub ingestion: std::sync::Arc<application::ingestion::sync::IngestionPorts>,
     /// The apply job's step (tests call `run_once` rather than wait for its schedule).
     pub apply: std::sync::Arc<application::rules::ApplySuggestions>,
+    /// The report job's step (tests call `run_once` rather than wait for its loop).
+    pub reports: std::sync::Arc<application::reports::RunReports>,
 }
 
 impl TestApp {
@@ -130,6 +133,7 @@ impl TestApp {
         let built = build(&adapters, &settings).unwrap();
         let ingestion = built.ingestion.clone();
         let apply = built.apply_suggestions.clone();
+        let reports = built.run_reports.clone();
         let state = web::Data::new(built.state);
         state.health.refresh().await;
         Self {
@@ -139,6 +143,7 @@ impl TestApp {
             db,
             ingestion,
             apply,
+            reports,
         }
     }
 
@@ -159,6 +164,8 @@ pub struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Value,
+    /// The body as received (files: CSV, XLSX, PDF).
+    pub raw: bytes::Bytes,
 }
 
 impl Reply {
@@ -236,7 +243,12 @@ where
     if let Some(b) = body {
         req = req.set_json(b);
     }
-    let resp = test::call_service(app, req.to_request()).await;
+    reply(test::call_service(app, req.to_request()).await).await
+}
+
+/// A response read whole: JSON decoded into `body` (text that is not JSON
+/// as a string), the bytes as received in `raw`.
+pub async fn reply<B: MessageBody>(resp: ServiceResponse<B>) -> Reply {
     let status = resp.status();
     let headers = resp.headers().clone();
     let bytes = test::read_body(resp).await;
@@ -250,6 +262,7 @@ where
         status,
         headers,
         body,
+        raw: bytes,
     }
 }
 

@@ -187,6 +187,7 @@ fn settings(graph: &str) -> Settings {
         },
         sync: SyncSettings::default(),
         jobs: JobsConfig::default(),
+        reports: application::reports::ReportJobSettings::default(),
         apply: application::rules::ApplySettings::default(),
         alerts: adscale::config::AlertsConfig::default(),
         smtp: None,

@@ -1,4 +1,4 @@
-//! Command line: `serve`, `worker`, `migrate`, `import`, `seed-demo`, `user create`.
+//! Command line: `serve`, `worker`, `migrate`, `import`, `report`, `seed-demo`, `user create`.
 
 use std::path::PathBuf;
 
@@ -33,6 +33,8 @@ pub enum Command {
     Migrate,
     /// Import an Ads Manager CSV export (English or Brazilian Portuguese) into an ad account.
     Import(ImportArgs),
+    /// Build and render one report of an ad account to a file (no queue).
+    Report(ReportArgs),
     /// Load deterministic demo data and print the demo logins and API keys.
     SeedDemo(crate::seed::SeedArgs),
     /// Manage users.
@@ -47,6 +49,39 @@ pub struct ImportArgs {
     pub ad_account: uuid::Uuid,
     /// The CSV file exported from Ads Manager (breakdown by day).
     pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The ad account (uuid) reported on.
+    #[arg(long = "ad-account")]
+    pub ad_account: uuid::Uuid,
+    /// daily, weekly or executive.
+    #[arg(long, default_value = "weekly")]
+    pub kind: String,
+    /// csv, xlsx or pdf.
+    #[arg(long, default_value = "pdf")]
+    pub format: String,
+    /// point or comma (pt-BR).
+    #[arg(long = "decimal-separator")]
+    pub decimal_separator: Option<String>,
+    /// Daily: the day (YYYY-MM-DD); yesterday when absent.
+    #[arg(long)]
+    pub date: Option<String>,
+    /// Weekly: the ISO week (YYYY-Www); the last whole week when absent.
+    #[arg(long)]
+    pub week: Option<String>,
+    /// Executive: the month (YYYY-MM); last month when absent.
+    #[arg(long)]
+    pub month: Option<String>,
+    /// Executive: a custom range, with --to.
+    #[arg(long)]
+    pub from: Option<String>,
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Where to write the file; the report's own name in the current directory when absent.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -86,6 +121,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => crate::serve::serve(config).await,
         Command::Worker => crate::serve::worker(config).await,
         Command::Import(args) => import(&config, &args).await,
+        Command::Report(args) => write_report(&config, args).await,
         Command::Migrate => {
             let adapters = Adapters::connect(&config).await?;
             let n = adapters
@@ -106,12 +142,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn create_user(config: &Config, args: CreateUserArgs) -> anyhow::Result<()> {
-    let adapters = Adapters::connect(config).await?;
-    adapters
-        .pool
-        .run_migrations()
-        .await
-        .context("applying migrations")?;
+    let adapters = migrated(config).await?;
     let db = adapters.db.clone();
     let hasher = Arc::new(Argon2Hasher::new(
         config.argon2_memory_kib,
@@ -144,26 +175,109 @@ async fn create_user(config: &Config, args: CreateUserArgs) -> anyhow::Result<()
     Ok(())
 }
 
-/// `adscale import`: the same use case as `POST /imports`, acting as `system`.
-async fn import(config: &Config, args: &ImportArgs) -> anyhow::Result<()> {
-    use domain::identity::{Actor, Principal};
+/// The migrated store, every use case, and the ad account with its tenant:
+/// what the commands acting on one account start from.
+async fn with_account(
+    config: &Config,
+    ad_account: uuid::Uuid,
+) -> anyhow::Result<(crate::wiring::Built, domain::AdAccountId, domain::TenantId)> {
     use domain::ingestion::AdAccountConnections;
-    use indicatif::{ProgressBar, ProgressStyle};
 
+    let adapters = migrated(config).await?;
+    let settings = crate::wiring::Settings::from_config(config)?;
+    let built = crate::wiring::build(&adapters, &settings)?;
+    let id = domain::AdAccountId::from_uuid(ad_account);
+    let tenant = adapters
+        .db
+        .tenant_of(id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("ad account {ad_account} not found"))?;
+    Ok((built, id, tenant))
+}
+
+/// The adapters, with pending migrations applied.
+///
+/// # Errors
+/// The store cannot be reached or migrated.
+pub(crate) async fn migrated(config: &Config) -> anyhow::Result<Adapters> {
     let adapters = Adapters::connect(config).await?;
     adapters
         .pool
         .run_migrations()
         .await
         .context("applying migrations")?;
-    let settings = crate::wiring::Settings::from_config(config)?;
-    let built = crate::wiring::build(&adapters, &settings)?;
-    let id = domain::AdAccountId::from_uuid(args.ad_account);
-    let tenant = adapters
-        .db
-        .tenant_of(id)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("ad account {} not found", args.ad_account))?;
+    Ok(adapters)
+}
+
+/// `adscale report`: the same document and renderer as the report job,
+/// written straight to a file.
+async fn write_report(config: &Config, args: ReportArgs) -> anyhow::Result<()> {
+    use application::reports::{ReportInput, file_name};
+    use domain::report_jobs::parse_separator;
+    use domain::reports::{RenderOptions, ReportFormat, ReportRenderer};
+
+    let (built, id, tenant) = with_account(config, args.ad_account).await?;
+    let format: ReportFormat = args
+        .format
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--format: {e}"))?;
+    let separator = match args.decimal_separator.as_deref() {
+        None => domain::reports::DecimalSeparator::Point,
+        Some(s) => parse_separator(s)
+            .ok_or_else(|| anyhow::anyhow!("--decimal-separator: point or comma"))?,
+    };
+    let req = ReportInput {
+        kind: args.kind,
+        ad_account_id: Some(id),
+        date: args.date,
+        week: args.week,
+        month: args.month,
+        from: args.from,
+        to: args.to,
+    }
+    .parse()
+    .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
+    let built_report = built
+        .build_report
+        .build(tenant, req)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let name = file_name(
+        req.kind,
+        format,
+        &built_report.account_name,
+        built_report.period,
+    );
+    let bytes = infrastructure::reports::DocumentRenderer::new()
+        .render(
+            &built_report.document,
+            format,
+            &RenderOptions {
+                decimal_separator: separator,
+            },
+        )
+        .context("rendering")?;
+    let out = args.out.unwrap_or_else(|| PathBuf::from(&name));
+    std::fs::write(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+    report(&format!("wrote {} ({} bytes)", out.display(), bytes.len()));
+    Ok(())
+}
+
+/// `field: reason; …` for a command line.
+fn describe(e: &domain::error::ValidationError) -> String {
+    e.fields
+        .iter()
+        .map(|(field, reason)| format!("{field}: {reason}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// `adscale import`: the same use case as `POST /imports`, acting as `system`.
+async fn import(config: &Config, args: &ImportArgs) -> anyhow::Result<()> {
+    use domain::identity::{Actor, Principal};
+    use indicatif::{ProgressBar, ProgressStyle};
+
+    let (built, id, tenant) = with_account(config, args.ad_account).await?;
     let bar = ProgressBar::new_spinner().with_style(
         ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
             .unwrap_or_else(|_| ProgressStyle::default_spinner()),

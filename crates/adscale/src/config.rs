@@ -56,6 +56,8 @@ pub struct Config {
     pub smtp: Option<SmtpSettings>,
     /// The alert delivery loop (`ALERTS_*`).
     pub alerts: AlertsConfig,
+    /// Days a rendered report's file is kept (`REPORT_RETENTION_DAYS`, 30).
+    pub report_retention_days: i64,
 }
 
 /// Alert delivery: how often the outbox is polled, how many deliveries a
@@ -268,6 +270,7 @@ impl Config {
             raw_retention_days: parse("RAW_RETENTION_DAYS", 90)?.max(1),
             smtp: smtp_from_env()?,
             alerts: alerts_from_env()?,
+            report_retention_days: parse("REPORT_RETENTION_DAYS", 30)?.clamp(1, 3650),
             bind_addr: parse("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
             workers: parse("WORKERS", cores)?.max(1),
             storage,

@@ -27,7 +27,6 @@ use time::{Date, OffsetDateTime};
 
 use crate::cli::report;
 use crate::config::Config;
-use crate::wiring::Adapters;
 
 #[derive(Debug, Clone, Args)]
 pub struct SeedArgs {
@@ -90,12 +89,7 @@ fn ad_day(rng: &mut StdRng) -> KpiTotals {
 /// # Errors
 /// Storage failures, or demo data already present.
 pub async fn run(config: &Config, args: &SeedArgs) -> anyhow::Result<()> {
-    let adapters = Adapters::connect(config).await?;
-    adapters
-        .pool
-        .run_migrations()
-        .await
-        .context("applying migrations")?;
+    let adapters = crate::cli::migrated(config).await?;
     let db = adapters.db.clone();
     let first = Email::parse(&owner_email(1)).map_err(|e| anyhow::anyhow!("{:?}", e.fields))?;
     if db.find_by_email(&first).await?.is_some() {
@@ -134,6 +128,7 @@ pub async fn run(config: &Config, args: &SeedArgs) -> anyhow::Result<()> {
         to: end.to_string(),
     };
     let mut buffer: Vec<InsightDaily> = Vec::with_capacity(BATCH * 2);
+    let mut seeded: Vec<(TenantId, AdAccountId)> = Vec::new();
     for t in 1..=args.tenants {
         let tenant = TenantId::generate();
         let org = Organization {
@@ -184,6 +179,7 @@ pub async fn run(config: &Config, args: &SeedArgs) -> anyhow::Result<()> {
             updated_at: now,
         };
         AdAccountRepository::insert(db.as_ref(), &account).await?;
+        seeded.push((tenant, account.id));
         for c in 1..=args.campaigns {
             let status = match rng.random_range(0..100) {
                 0..61 => EntityStatus::Active,
@@ -271,6 +267,14 @@ pub async fn run(config: &Config, args: &SeedArgs) -> anyhow::Result<()> {
     }
     flush(db.as_ref(), &mut buffer, &bar).await?;
     bar.finish();
+    // Gold (what KPIs, the Analyzer and reports read), as a sync would leave it.
+    let range =
+        domain::ads::DateRange::new(start, end).map_err(|e| anyhow::anyhow!("{:?}", e.fields))?;
+    for (tenant, account) in &seeded {
+        application::ingestion::gold::refresh(db.as_ref(), *tenant, *account, range, now)
+            .await
+            .context("refreshing gold")?;
+    }
     adapters
         .pool
         .analyze_after_bulk_load()

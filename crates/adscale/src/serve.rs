@@ -9,6 +9,7 @@ use anyhow::Context;
 
 use crate::config::Config;
 use crate::wiring::{Adapters, Settings, build, worker_use_cases};
+use infrastructure::alerts_worker::AlertsWorkerConfig;
 
 /// How often `/health`'s report is refreshed in the background.
 const HEALTH_EVERY: Duration = Duration::from_secs(2);
@@ -78,7 +79,7 @@ fn spawn_worker(
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let uses = worker_use_cases(built);
     let cfg = settings.jobs.clone();
-    // One stop signal for both loops: the job worker and alert delivery.
+    // One stop signal for every loop: the job worker, alerts and reports.
     let (stopping, stop_seen) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         let _ = stopped.await;
@@ -92,17 +93,27 @@ fn spawn_worker(
         built.alerts_worker,
         until_stopped(stop_seen.clone()),
     ));
+    let reports = tokio::spawn(infrastructure::alerts_worker::run_reports_worker(
+        built.run_reports.clone(),
+        AlertsWorkerConfig {
+            poll_interval: built.alerts_worker.poll_interval,
+            batch: settings.reports.batch,
+        },
+        until_stopped(stop_seen.clone()),
+    ));
     let handle = tokio::spawn(async move {
         let jobs =
             infrastructure::jobs::run_worker(source, uses, cfg, until_stopped(stop_seen)).await;
         if jobs.is_err() {
             alerts.abort();
+            reports.abort();
         }
-        // Alert delivery finishes the attempt in flight, then stops.
+        // Both loops finish the work in flight, then stop.
         let _ = alerts.await;
+        let _ = reports.await;
         jobs
     });
-    tracing::info!("job worker and alert delivery running in this process");
+    tracing::info!("job worker, alert delivery and the report job running in this process");
     Ok((stop, handle))
 }
 

@@ -68,10 +68,17 @@ use application::notify::{
     CreateChannel, DeleteChannel, DeliverAlerts, GetAlert, GetChannel, ListAlerts, ListChannels,
     TestChannel, UpdateChannel,
 };
+use application::reports::{
+    BuildReport, DownloadReport, GetReport, ListReports, ReportJobSettings, RequestReport,
+    RunReports,
+};
 use domain::notify::RetryPolicy;
+use domain::reports::ReportRenderer;
 use infrastructure::alerts_worker::AlertsWorkerConfig;
 use infrastructure::notify::{ChannelNotifier, EmailNotifier, SmtpSettings};
+use infrastructure::reports::DocumentRenderer;
 use interface::AlertsApi;
+use interface::state::ReportsApi;
 
 use crate::config::{Config, Storage};
 
@@ -132,6 +139,8 @@ pub struct Settings {
     pub apply: ApplySettings,
     /// Alert delivery: poll interval, batch, lease, retries.
     pub alerts: AlertsConfig,
+    /// The report job: retention of files, retries, lease, batch.
+    pub reports: ReportJobSettings,
     /// SMTP for e-mail alerts; `None`: e-mail deliveries fail ("not configured").
     pub smtp: Option<SmtpSettings>,
 }
@@ -177,6 +186,10 @@ impl Settings {
             jobs,
             apply: ApplySettings::default(),
             alerts: config.alerts,
+            reports: ReportJobSettings {
+                retention: time::Duration::days(config.report_retention_days),
+                ..ReportJobSettings::default()
+            },
             smtp: config.smtp.clone(),
             jwt_secret,
             access_token_ttl_secs: config.access_token_ttl_secs,
@@ -367,6 +380,11 @@ pub struct Built {
     /// Delivers the alert outbox; the worker loop runs it.
     pub deliver_alerts: Arc<DeliverAlerts>,
     pub alerts_worker: AlertsWorkerConfig,
+    /// Renders requested reports and deletes expired files; a worker loop
+    /// runs it (polled like the alerts).
+    pub run_reports: Arc<RunReports>,
+    /// Builds report documents (`adscale report` renders one directly).
+    pub build_report: Arc<BuildReport>,
 }
 
 /// Builds every use case over the adapters (see [`build`]).
@@ -518,6 +536,21 @@ pub fn build(a: &Adapters, s: &Settings) -> anyhow::Result<Built> {
         db.clone(),
         clock.clone(),
     ));
+    let build_report = Arc::new(BuildReport::new(gold.clone()));
+    let renderer: Arc<dyn ReportRenderer> = Arc::new(DocumentRenderer::new());
+    let run_reports = Arc::new(RunReports::new(
+        db.clone(),
+        build_report.clone(),
+        renderer,
+        clock.clone(),
+        s.reports,
+    ));
+    let reports = ReportsApi {
+        request_report: RequestReport::new(db.clone(), build_report.clone(), clock.clone()),
+        list_reports: ListReports::new(db.clone()),
+        get_report: GetReport::new(db.clone()),
+        download_report: DownloadReport::new(db.clone()),
+    };
     let analysis = AnalysisApi {
         scores: ScoreCampaigns::new(gold.clone()),
         anomalies: DetectAnomalies::new(gold.clone()),
@@ -586,6 +619,7 @@ pub fn build(a: &Adapters, s: &Settings) -> anyhow::Result<Built> {
         suggestions,
         audit: audit_api,
         alerts: alerts_api,
+        reports,
         analysis,
         health: Arc::new(HealthMonitor::new(a.probes.clone())),
         rate_limiter: a.rate_limiter.clone(),
@@ -604,6 +638,8 @@ pub fn build(a: &Adapters, s: &Settings) -> anyhow::Result<Built> {
             poll_interval: s.alerts.poll_interval,
             batch: s.alerts.batch,
         },
+        run_reports,
+        build_report,
     })
 }
 

@@ -20,6 +20,7 @@ pub enum Resource {
     Suggestion,
     NotificationChannel,
     Alert,
+    Report,
 }
 
 impl Resource {
@@ -39,6 +40,7 @@ impl Resource {
             Resource::Suggestion => "SUGGESTION_NOT_FOUND",
             Resource::NotificationChannel => "NOTIFICATION_CHANNEL_NOT_FOUND",
             Resource::Alert => "ALERT_NOT_FOUND",
+            Resource::Report => "REPORT_NOT_FOUND",
         }
     }
     #[must_use]
@@ -57,6 +59,7 @@ impl Resource {
             Resource::Suggestion => "suggestion",
             Resource::NotificationChannel => "notification channel",
             Resource::Alert => "alert",
+            Resource::Report => "report",
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod ingestion;
 pub mod notify;
 mod paging;
 pub mod platform;
+pub mod reports;
 pub mod rules;
 
 pub use error::{AppError, Resource};

@@ -269,6 +269,26 @@ impl DateRange {
     pub const fn to(&self) -> Date {
         self.to
     }
+
+    /// Days in the range, both ends counted (a one-day range is 1).
+    #[must_use]
+    pub fn days(&self) -> i64 {
+        (self.to - self.from).whole_days() + 1
+    }
+
+    /// Whether `d` falls inside, ends included.
+    #[must_use]
+    pub fn contains(&self, d: Date) -> bool {
+        self.from <= d && d <= self.to
+    }
+
+    /// Every day of the range, in order.
+    pub fn iter(&self) -> impl Iterator<Item = Date> + use<> {
+        let to = self.to;
+        std::iter::successors(Some(self.from), move |d| {
+            d.next_day().filter(|next| *next <= to)
+        })
+    }
 }
 
 // ------------------------------------------------------------------ entities
@@ -634,6 +654,23 @@ pub trait InsightRepository: Send + Sync {
 mod tests {
     use super::*;
     use time::macros::date;
+
+    #[test]
+    fn a_range_counts_lists_and_contains_its_days_ends_included() {
+        let r = DateRange::new(date!(2026 - 02 - 27), date!(2026 - 03 - 01)).unwrap();
+        assert_eq!(r.days(), 3);
+        assert_eq!(
+            r.iter().collect::<Vec<_>>(),
+            [
+                date!(2026 - 02 - 27),
+                date!(2026 - 02 - 28),
+                date!(2026 - 03 - 01)
+            ]
+        );
+        assert!(r.contains(date!(2026 - 02 - 27)) && r.contains(date!(2026 - 03 - 01)));
+        assert!(!r.contains(date!(2026 - 03 - 02)));
+        assert_eq!(DateRange::day(date!(2026 - 01 - 01)).days(), 1);
+    }
 
     #[test]
     fn currency_knows_minor_units() {

@@ -87,6 +87,10 @@ id!(
     /// One suggestion a rule made for one entity and window.
     SuggestionId
 );
+id!(
+    /// One requested report (its job and, once rendered, its file).
+    ReportId
+);
 
 /// An id on the ad platform (Meta ids are numeric strings such as `"120210000000000001"`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -15,6 +15,8 @@ pub mod kpi;
 pub mod notify;
 pub mod page;
 pub mod platform;
+pub mod report_jobs;
+pub mod reports;
 pub mod rules;
 
 pub use error::RepoError;

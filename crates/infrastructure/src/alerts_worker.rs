@@ -1,22 +1,24 @@
-//! The alert delivery loop: polls the outbox through
-//! [`DeliverAlerts`] every `poll_interval`, straight again while rounds come
-//! back full (a backlog), and stops between rounds on shutdown, so an
-//! attempt in flight is finished and recorded. Runs inside `adscale serve`
-//! (embedded) and in every `adscale worker`; on PostgreSQL several loops
-//! share the outbox (claims skip locked rows), on SQLite one process runs it.
+//! Background polling loops: alert delivery over the outbox through
+//! [`DeliverAlerts`], and the report job through [`RunReports`]. Each polls
+//! every `poll_interval`, goes straight again while rounds come back full (a
+//! backlog), and stops between rounds on shutdown, so work in flight is
+//! finished and recorded. They run inside `adscale serve` (embedded) and in
+//! every `adscale worker`; on PostgreSQL several loops share the queues
+//! (claims skip locked rows), on SQLite one process runs them.
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use application::notify::DeliverAlerts;
+use application::reports::RunReports;
 
-/// Tunables of the loop (the retry policy and lease live in [`DeliverAlerts`]).
+/// Tunables of the loop (the retry policy and lease live in the use case).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AlertsWorkerConfig {
     /// Pause between rounds when the last one found less than a full batch.
     pub poll_interval: Duration,
-    /// Deliveries claimed per round (must match [`DeliverAlerts`]'s batch).
+    /// Items claimed per round (must match the use case's batch).
     pub batch: u32,
 }
 
@@ -36,17 +38,50 @@ pub async fn run_alerts_worker(
     cfg: AlertsWorkerConfig,
     shutdown: impl Future<Output = ()> + Send,
 ) {
-    tokio::pin!(shutdown);
     let full = usize::try_from(cfg.batch).unwrap_or(usize::MAX).max(1);
+    poll_loop("alert delivery", cfg.poll_interval, shutdown, || async {
+        deliver.run_once().await.map(|round| round.claimed >= full)
+    })
+    .await;
+}
+
+/// Runs report rounds (render what is queued, delete expired files) until
+/// `shutdown` resolves.
+pub async fn run_reports_worker(
+    reports: Arc<RunReports>,
+    cfg: AlertsWorkerConfig,
+    shutdown: impl Future<Output = ()> + Send,
+) {
+    let full = usize::try_from(cfg.batch).unwrap_or(usize::MAX).max(1);
+    poll_loop("report job", cfg.poll_interval, shutdown, || async {
+        reports.run_once().await.map(|taken| taken >= full)
+    })
+    .await;
+}
+
+/// Calls `round` until `shutdown`: again at once while it reports a
+/// backlog (`Ok(true)`), after `poll_interval` otherwise; a failed round is
+/// logged and retried after the interval.
+async fn poll_loop<F, Fut, E>(
+    what: &'static str,
+    poll_interval: Duration,
+    shutdown: impl Future<Output = ()> + Send,
+    mut round: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<bool, E>>,
+    E: std::fmt::Display,
+{
+    tokio::pin!(shutdown);
     tracing::info!(
-        poll_ms = u64::try_from(cfg.poll_interval.as_millis()).unwrap_or(u64::MAX),
-        "alert delivery running"
+        poll_ms = u64::try_from(poll_interval.as_millis()).unwrap_or(u64::MAX),
+        "{what} running"
     );
     loop {
-        let backlog = match deliver.run_once().await {
-            Ok(round) => round.claimed >= full,
+        let backlog = match round().await {
+            Ok(backlog) => backlog,
             Err(e) => {
-                tracing::warn!(error = %e, "alert delivery round failed; retrying");
+                tracing::warn!(error = %e, "{what} round failed; retrying");
                 false
             }
         };
@@ -59,8 +94,8 @@ pub async fn run_alerts_worker(
         }
         tokio::select! {
             () = &mut shutdown => break,
-            () = tokio::time::sleep(cfg.poll_interval) => {}
+            () = tokio::time::sleep(poll_interval) => {}
         }
     }
-    tracing::info!("alert delivery stopped");
+    tracing::info!("{what} stopped");
 }

@@ -16,4 +16,5 @@ pub mod meta;
 pub mod notify;
 pub mod rate_limit;
 pub mod redis_pool;
+pub mod reports;
 pub mod secret_box;

@@ -27,12 +27,14 @@ use crate::dto::identity::{
     TokenResponse,
 };
 use crate::dto::ingestion::{AdAccountKpisDto, ImportAcceptedDto, SyncAcceptedDto, SyncRunDto};
+use crate::dto::reports::ReportDto;
 use crate::dto::rules::RuleDto;
 use crate::dto::suggestions::SuggestionDto;
 use crate::envelope::{ListMeta, Meta};
 use crate::error::ErrorBody;
 use crate::routes::{
-    ads, alerts, analysis, audit, identity, ingestion, platform, route_table, rules, suggestions,
+    ads, alerts, analysis, audit, identity, ingestion, platform, reports, route_table, rules,
+    suggestions,
 };
 
 /// Success envelopes as documented: one named schema per DTO whose `data`
@@ -90,6 +92,7 @@ documented_envelopes! {
     AnomaliesEnvelope => AnomaliesDto;
     TrendsEnvelope => TrendsDto;
     BudgetAllocationEnvelope => BudgetAllocationDto;
+    ReportEnvelope => ReportDto;
 }
 
 documented_list_envelopes! {
@@ -106,6 +109,7 @@ documented_list_envelopes! {
     ChannelListEnvelope => ChannelDto;
     AlertListEnvelope => AlertDto;
     AuditEntryListEnvelope => AuditEntryDto;
+    ReportListEnvelope => ReportDto;
 }
 
 macro_rules! error_response {
@@ -239,6 +243,7 @@ macro_rules! api_doc {
                 (name = "audit", description = "Who changed what, when, with the state before and after"),
                 (name = "analysis", description = "The Analyzer: campaign scores, anomalies, trends and budget-allocation proposals, read from gold"),
                 (name = "alerts", description = "Notification channels (Slack, e-mail, signed webhooks) and the alerts delivered to them, with each delivery's state"),
+                (name = "reports", description = "Daily, weekly and executive reports as CSV, XLSX or PDF: requested as jobs, downloaded when done"),
                 (name = "platform", description = "Health, metrics and this document"),
             ),
         )]

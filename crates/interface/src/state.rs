@@ -25,6 +25,7 @@ use application::notify::{
     UpdateChannel,
 };
 use application::platform::HealthMonitor;
+use application::reports::{DownloadReport, GetReport, ListReports, RequestReport};
 use application::rules::BacktestRule;
 use application::rules::{
     AcceptSuggestion, CreateRule, DeleteRule, GetRule, GetSuggestion, ListRules, ListSuggestions,
@@ -110,6 +111,14 @@ pub struct AlertsApi {
     pub get_alert: GetAlert,
 }
 
+/// Requested reports and their files.
+pub struct ReportsApi {
+    pub request_report: RequestReport,
+    pub list_reports: ListReports,
+    pub get_report: GetReport,
+    pub download_report: DownloadReport,
+}
+
 pub struct AuditApi {
     pub list_audit_log: ListAuditLog,
 }
@@ -139,6 +148,7 @@ pub struct AppState {
     pub analysis: AnalysisApi,
     pub audit: AuditApi,
     pub alerts: AlertsApi,
+    pub reports: ReportsApi,
     pub health: Arc<HealthMonitor>,
     pub rate_limiter: Arc<dyn RateLimiter>,
     pub rate_limit: RateLimitSettings,

@@ -104,15 +104,7 @@ where
     if let Cred::Bearer(t) = cred {
         req = req.insert_header(("Authorization", format!("Bearer {t}")));
     }
-    let resp = test::call_service(app, req.to_request()).await;
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes = test::read_body(resp).await;
-    adscale_tests::Reply {
-        status,
-        headers,
-        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    }
+    adscale_tests::reply(test::call_service(app, req.to_request()).await).await
 }
 
 async fn access_token_is_write_only_and_stored_sealed(t: TestApp) {

@@ -23,6 +23,7 @@ mod identity;
 mod ingestion;
 mod platform;
 mod rebalance;
+mod reports;
 mod rules;
 mod suggestions;
 mod tenancy;

@@ -158,6 +158,12 @@ impl GoldReader {
     }
 
     /// Yesterday in the account's time zone: the last whole day.
+    /// Now (UTC), from the clock: when a report's figures were taken.
+    #[must_use]
+    pub fn now(&self) -> time::OffsetDateTime {
+        self.clock.now()
+    }
+
     #[must_use]
     pub fn yesterday(&self, account: &AdAccount) -> Date {
         let today = self.clock.today_in(&account.timezone);

@@ -115,32 +115,14 @@ pub(crate) use wire_enum;
 /// `61.20`; thresholds and percentages `1`, `0.82`), and groups thousands
 /// with commas (`1,204`).
 fn number(v: Decimal, dp: u32, pad: bool) -> String {
-    let mut r = v.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero);
-    if pad {
-        r.rescale(dp);
+    let dp = if pad {
+        dp
     } else {
-        r = r.normalize();
-    }
-    let text = r.to_string();
-    let (sign, unsigned) = match text.strip_prefix('-') {
-        Some(rest) => ("-", rest),
-        None => ("", text.as_str()),
+        v.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero)
+            .normalize()
+            .scale()
     };
-    let (int, frac) = match unsigned.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
-        None => (unsigned, None),
-    };
-    let mut grouped = String::with_capacity(int.len() + int.len() / 3);
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    match frac {
-        Some(f) => format!("{sign}{grouped}.{f}"),
-        None => format!("{sign}{grouped}"),
-    }
+    crate::reports::format_decimal(v, dp, crate::reports::DecimalSeparator::Point, true)
 }
 
 /// Money as people read it: two decimals, thousands grouped (`1,612.00`).

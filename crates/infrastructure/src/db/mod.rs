@@ -55,6 +55,7 @@ mod insights;
 pub mod metrics;
 pub mod pg;
 mod probe;
+mod reports;
 mod rows;
 pub mod rules;
 pub mod sqlite;

@@ -283,6 +283,30 @@ pub mod schema {
     }
 
     diesel::table! {
+        reports (tenant_id, id) {
+            tenant_id -> Uuid,
+            id -> Uuid,
+            ad_account_id -> Uuid,
+            kind -> Text,
+            period_from -> Nullable<Date>,
+            period_to -> Nullable<Date>,
+            format -> Text,
+            decimal_separator -> Text,
+            status -> Text,
+            requested_by -> Text,
+            created_at -> Timestamptz,
+            due_at -> Nullable<Timestamptz>,
+            attempts -> Integer,
+            finished_at -> Nullable<Timestamptz>,
+            file_name -> Nullable<Text>,
+            size_bytes -> Nullable<BigInt>,
+            content -> Nullable<Bytea>,
+            expires_at -> Nullable<Timestamptz>,
+            failure -> Nullable<Text>,
+        }
+    }
+
+    diesel::table! {
         suggestions (tenant_id, id) {
             tenant_id -> Uuid,
             id -> Uuid,

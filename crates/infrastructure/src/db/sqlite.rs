@@ -284,6 +284,30 @@ pub mod schema {
     }
 
     diesel::table! {
+        reports (tenant_id, id) {
+            tenant_id -> Text,
+            id -> Text,
+            ad_account_id -> Text,
+            kind -> Text,
+            period_from -> Nullable<Date>,
+            period_to -> Nullable<Date>,
+            format -> Text,
+            decimal_separator -> Text,
+            status -> Text,
+            requested_by -> Text,
+            created_at -> TimestamptzSqlite,
+            due_at -> Nullable<TimestamptzSqlite>,
+            attempts -> Integer,
+            finished_at -> Nullable<TimestamptzSqlite>,
+            file_name -> Nullable<Text>,
+            size_bytes -> Nullable<BigInt>,
+            content -> Nullable<Binary>,
+            expires_at -> Nullable<TimestamptzSqlite>,
+            failure -> Nullable<Text>,
+        }
+    }
+
+    diesel::table! {
         suggestions (tenant_id, id) {
             tenant_id -> Text,
             id -> Text,

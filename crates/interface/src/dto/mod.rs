@@ -10,5 +10,6 @@ pub mod common;
 pub mod identity;
 pub mod ingestion;
 pub mod platform;
+pub mod reports;
 pub mod rules;
 pub mod suggestions;

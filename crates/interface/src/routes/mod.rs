@@ -14,6 +14,7 @@ pub mod audit;
 pub mod identity;
 pub mod ingestion;
 pub mod platform;
+pub mod reports;
 pub mod rules;
 pub mod suggestions;
 
@@ -106,6 +107,10 @@ macro_rules! route_table {
             "/api/v1/notification-channels/{id}/test" => { post: alerts::test_channel },
             "/api/v1/alerts" => { get: alerts::list_alerts },
             "/api/v1/alerts/{id}" => { get: alerts::get_alert },
+
+            "/api/v1/reports" => { get: reports::list_reports, post: reports::create_report },
+            "/api/v1/reports/{id}" => { get: reports::get_report },
+            "/api/v1/reports/{id}/download" => { get: reports::download_report },
         }
     };
 }

@@ -1,0 +1,398 @@
+//! Reports as jobs: a request is stored `QUEUED` and answered at once; the
+//! report job ([`RunReports`]) builds, renders and stores the file, which
+//! any member downloads until it expires.
+
+use std::sync::Arc;
+
+use domain::ReportId;
+use domain::ads::DateRange;
+use domain::error::ValidationError;
+use domain::identity::{Actor, Permission};
+use domain::page::{Page, PageRequest};
+use domain::platform::Clock;
+use domain::report_jobs::{Report, ReportOutcome, ReportRepository, ReportStatus, parse_separator};
+use domain::reports::{DecimalSeparator, RenderOptions, ReportFormat, ReportKind, ReportRenderer};
+use time::Duration;
+use tracing::{info, instrument, warn};
+
+use super::{BuildReport, BuiltReport, ReportInput};
+use crate::error::require;
+use crate::{AppError, Resource};
+
+/// Retention, retries and lease of the report job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportJobSettings {
+    /// How long a rendered file is kept.
+    pub retention: Duration,
+    /// Tries before a report failing on storage errors is given up.
+    pub max_attempts: i32,
+    /// How long a worker holds a report it took (then another may take it).
+    pub lease: Duration,
+    /// Reports taken per round.
+    pub batch: u32,
+}
+
+impl Default for ReportJobSettings {
+    fn default() -> Self {
+        Self {
+            retention: Duration::days(30),
+            max_attempts: 3,
+            lease: Duration::minutes(5),
+            batch: 4,
+        }
+    }
+}
+
+/// `POST /reports`: the report and how its file is written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestReportInput {
+    pub report: ReportInput,
+    /// `csv`, `xlsx` or `pdf`.
+    pub format: String,
+    /// `point` (default) or `comma` (pt-BR: `1234,56`, CSV fields split by `;`).
+    pub decimal_separator: Option<String>,
+}
+
+/// Queues a report for the tenant's ad account.
+pub struct RequestReport {
+    reports: Arc<dyn ReportRepository>,
+    build: Arc<BuildReport>,
+    clock: Arc<dyn Clock>,
+}
+
+impl RequestReport {
+    #[must_use]
+    pub fn new(
+        reports: Arc<dyn ReportRepository>,
+        build: Arc<BuildReport>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            reports,
+            build,
+            clock,
+        }
+    }
+
+    /// # Errors
+    /// 422 for every bad field at once (and a period not over yet); 404 for
+    /// an ad account missing or another tenant's; storage failures.
+    #[instrument(skip_all, fields(tenant_id = %actor.tenant_id))]
+    pub async fn execute(
+        &self,
+        actor: &Actor,
+        input: RequestReportInput,
+    ) -> Result<Report, AppError> {
+        require(actor, Permission::Read)?;
+        let mut errors = ValidationError::default();
+        let format = input
+            .format
+            .parse::<ReportFormat>()
+            .map_err(|e| errors.add("format", &format!("must be one of {}", e.expected)))
+            .ok();
+        let separator = match input.decimal_separator.as_deref() {
+            None => Some(DecimalSeparator::Point),
+            Some(s) => parse_separator(s).or_else(|| {
+                errors.add("decimal_separator", "must be one of point, comma");
+                None
+            }),
+        };
+        let req = input.report.parse().map_err(|e| errors.merge(e)).ok();
+        let (Some(req), Some(format), Some(separator)) = (req, format, separator) else {
+            return Err(errors.into());
+        };
+        let t = actor.tenant_id;
+        let account = self.build.gold.account(t, req.ad_account_id).await?;
+        if let Some(p) = req.period
+            && p.to() > self.build.gold.yesterday(&account)
+        {
+            return Err(ValidationError::new(
+                "period",
+                "must end by yesterday in the ad account's time zone (today is not complete)",
+            )
+            .into());
+        }
+        let report = Report::queued(
+            t,
+            req.ad_account_id,
+            req.kind,
+            req.period,
+            format,
+            separator,
+            actor.label(),
+            self.clock.now(),
+        );
+        self.reports.create(&report).await?;
+        Ok(report)
+    }
+}
+
+/// One report, without its file.
+pub struct GetReport {
+    reports: Arc<dyn ReportRepository>,
+}
+
+impl GetReport {
+    #[must_use]
+    pub fn new(reports: Arc<dyn ReportRepository>) -> Self {
+        Self { reports }
+    }
+
+    /// # Errors
+    /// 404 for a report missing or another tenant's.
+    pub async fn execute(&self, actor: &Actor, id: ReportId) -> Result<Report, AppError> {
+        require(actor, Permission::Read)?;
+        self.reports
+            .get(actor.tenant_id, id)
+            .await?
+            .ok_or(AppError::NotFound(Resource::Report))
+    }
+}
+
+/// The tenant's reports, newest first.
+pub struct ListReports {
+    reports: Arc<dyn ReportRepository>,
+}
+
+impl ListReports {
+    #[must_use]
+    pub fn new(reports: Arc<dyn ReportRepository>) -> Self {
+        Self { reports }
+    }
+
+    /// # Errors
+    /// Storage failures.
+    pub async fn execute(
+        &self,
+        actor: &Actor,
+        page: PageRequest,
+    ) -> Result<Page<Report>, AppError> {
+        require(actor, Permission::Read)?;
+        Ok(self.reports.list(actor.tenant_id, page).await?)
+    }
+}
+
+/// A done report's file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportFile {
+    pub file_name: String,
+    pub content_type: &'static str,
+    pub content: Vec<u8>,
+}
+
+/// Hands out a done report's file.
+pub struct DownloadReport {
+    reports: Arc<dyn ReportRepository>,
+}
+
+impl DownloadReport {
+    #[must_use]
+    pub fn new(reports: Arc<dyn ReportRepository>) -> Self {
+        Self { reports }
+    }
+
+    /// # Errors
+    /// 404 for a report missing or another tenant's; 409 `REPORT_NOT_READY`
+    /// while queued, `REPORT_FAILED` for a failed one and `REPORT_EXPIRED`
+    /// once its file was deleted.
+    pub async fn execute(&self, actor: &Actor, id: ReportId) -> Result<ReportFile, AppError> {
+        require(actor, Permission::Read)?;
+        let t = actor.tenant_id;
+        let report = self
+            .reports
+            .get(t, id)
+            .await?
+            .ok_or(AppError::NotFound(Resource::Report))?;
+        let not = |code, message: &str| Err(AppError::conflict(code, message));
+        match report.status {
+            ReportStatus::Queued => not("REPORT_NOT_READY", "the report is still being made"),
+            ReportStatus::Failed => not("REPORT_FAILED", "the report could not be made"),
+            ReportStatus::Expired => not(
+                "REPORT_EXPIRED",
+                "the report's file was deleted after its retention period; request it again",
+            ),
+            ReportStatus::Done => {
+                let content = self
+                    .reports
+                    .content(t, id)
+                    .await?
+                    // Expired between the two reads.
+                    .ok_or(AppError::NotFound(Resource::Report))?;
+                Ok(ReportFile {
+                    file_name: report
+                        .file_name
+                        .unwrap_or_else(|| format!("report.{}", report.format.extension())),
+                    content_type: report.format.content_type(),
+                    content,
+                })
+            }
+        }
+    }
+}
+
+/// The report job: takes due reports, builds and renders each, stores the
+/// file or the reason it failed; and deletes files past their retention.
+pub struct RunReports {
+    reports: Arc<dyn ReportRepository>,
+    build: Arc<BuildReport>,
+    renderer: Arc<dyn ReportRenderer>,
+    clock: Arc<dyn Clock>,
+    settings: ReportJobSettings,
+}
+
+impl RunReports {
+    #[must_use]
+    pub fn new(
+        reports: Arc<dyn ReportRepository>,
+        build: Arc<BuildReport>,
+        renderer: Arc<dyn ReportRenderer>,
+        clock: Arc<dyn Clock>,
+        settings: ReportJobSettings,
+    ) -> Self {
+        Self {
+            reports,
+            build,
+            renderer,
+            clock,
+            settings,
+        }
+    }
+
+    /// One round; returns how many reports it took.
+    ///
+    /// # Errors
+    /// The queue could not be read (the round is retried by the caller).
+    #[instrument(skip_all)]
+    pub async fn run_once(&self) -> Result<usize, AppError> {
+        let now = self.clock.now();
+        let expired = self.reports.expire(now).await?;
+        if expired > 0 {
+            info!(expired, "report files past their retention deleted");
+        }
+        let due = self
+            .reports
+            .take_due(now, now + self.settings.lease, self.settings.batch)
+            .await?;
+        let taken = due.len();
+        for report in due {
+            let outcome = self.attempt(&report).await;
+            let at = self.clock.now();
+            if let ReportOutcome::Failed(why) | ReportOutcome::RetryAt { error: why, .. } = &outcome
+            {
+                warn!(report_id = %report.id, tenant_id = %report.tenant_id, error = %why, "report not made");
+            }
+            self.reports
+                .finish(report.tenant_id, report.id, &outcome, at)
+                .await?;
+        }
+        Ok(taken)
+    }
+
+    async fn attempt(&self, report: &Report) -> ReportOutcome {
+        let req = super::ReportRequest {
+            kind: report.kind,
+            ad_account_id: report.ad_account_id,
+            period: report.period,
+        };
+        let built = match self.build.build(report.tenant_id, req).await {
+            Ok(b) => b,
+            Err(e @ (AppError::NotFound(_) | AppError::Validation(_))) => {
+                return ReportOutcome::Failed(e.to_string());
+            }
+            Err(e) => return self.retry_or_fail(report, e.to_string()),
+        };
+        let renderer = self.renderer.clone();
+        let (format, options) = (
+            report.format,
+            RenderOptions {
+                decimal_separator: report.decimal_separator,
+            },
+        );
+        let BuiltReport {
+            document,
+            period,
+            account_name,
+        } = built;
+        let rendered =
+            tokio::task::spawn_blocking(move || renderer.render(&document, format, &options)).await;
+        match rendered {
+            Ok(Ok(content)) => ReportOutcome::Done {
+                file_name: file_name(report.kind, report.format, &account_name, period),
+                content,
+                period,
+                expires_at: self.clock.now() + self.settings.retention,
+            },
+            Ok(Err(e)) => ReportOutcome::Failed(e.to_string()),
+            Err(e) => self.retry_or_fail(report, format!("rendering stopped: {e}")),
+        }
+    }
+
+    fn retry_or_fail(&self, report: &Report, error: String) -> ReportOutcome {
+        if report.attempts >= self.settings.max_attempts {
+            ReportOutcome::Failed(error)
+        } else {
+            let wait = Duration::seconds(30 * i64::from(report.attempts.max(1)));
+            ReportOutcome::RetryAt {
+                at: self.clock.now() + wait,
+                error,
+            }
+        }
+    }
+}
+
+/// `adscale-daily-acme-brasil-2026-11-22.pdf`,
+/// `adscale-weekly-acme-brasil-2026-11-16_2026-11-22.xlsx`: ASCII letters
+/// and digits of the account's name, the rest as single dashes.
+#[must_use]
+pub fn file_name(
+    kind: ReportKind,
+    format: ReportFormat,
+    account_name: &str,
+    period: DateRange,
+) -> String {
+    let mut slug = String::with_capacity(account_name.len());
+    for c in account_name.chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    let slug = slug.trim_matches('-');
+    let slug = if slug.is_empty() { "account" } else { slug };
+    let days = if period.days() == 1 {
+        super::iso(period.from())
+    } else {
+        format!("{}_{}", super::iso(period.from()), super::iso(period.to()))
+    };
+    format!("adscale-{kind}-{slug}-{days}.{}", format.extension())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn file_names_carry_kind_account_and_days_in_plain_ascii() {
+        let week = DateRange::new(date!(2026 - 11 - 16), date!(2026 - 11 - 22)).unwrap();
+        assert_eq!(
+            file_name(
+                ReportKind::Weekly,
+                ReportFormat::Xlsx,
+                "Acme Brasil — São Paulo!",
+                week
+            ),
+            "adscale-weekly-acme-brasil-s-o-paulo-2026-11-16_2026-11-22.xlsx"
+        );
+        assert_eq!(
+            file_name(
+                ReportKind::Daily,
+                ReportFormat::Pdf,
+                "***",
+                DateRange::day(date!(2026 - 11 - 22))
+            ),
+            "adscale-daily-account-2026-11-22.pdf"
+        );
+    }
+}

@@ -1,0 +1,315 @@
+//! Requested reports on [`Db`]: the queue entry and, once done, the file
+//! (`bytea` / `BLOB`) until it expires. Taking due reports holds each with
+//! `due_at` pushed forward; PostgreSQL skips rows another worker is taking.
+
+use async_trait::async_trait;
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use domain::ads::DateRange;
+use domain::page::{Page, PageRequest};
+use domain::report_jobs::{
+    Report, ReportOutcome, ReportRepository, ReportStatus, parse_separator, separator_name,
+};
+use domain::reports::{ReportFormat, ReportKind};
+use domain::{RepoError, ReportId, TenantId};
+use time::{Date, OffsetDateTime};
+
+use super::Db;
+use super::error::DbError;
+use super::types::{DbId, db_id};
+
+macro_rules! report_columns {
+    () => {
+        (
+            reports::id,
+            reports::tenant_id,
+            reports::ad_account_id,
+            reports::kind,
+            reports::period_from,
+            reports::period_to,
+            reports::format,
+            reports::decimal_separator,
+            reports::status,
+            reports::requested_by,
+            reports::created_at,
+            reports::finished_at,
+            reports::file_name,
+            reports::size_bytes,
+            reports::expires_at,
+            reports::failure,
+            reports::attempts,
+        )
+    };
+}
+
+#[derive(Debug, Queryable)]
+struct ReportRow {
+    id: DbId,
+    tenant_id: DbId,
+    ad_account_id: DbId,
+    kind: String,
+    period_from: Option<Date>,
+    period_to: Option<Date>,
+    format: String,
+    decimal_separator: String,
+    status: String,
+    requested_by: String,
+    created_at: OffsetDateTime,
+    finished_at: Option<OffsetDateTime>,
+    file_name: Option<String>,
+    size_bytes: Option<i64>,
+    expires_at: Option<OffsetDateTime>,
+    failure: Option<String>,
+    attempts: i32,
+}
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> DbError {
+    DbError::Corrupt(format!("report {what}: {e}"))
+}
+
+impl TryFrom<ReportRow> for Report {
+    type Error = DbError;
+
+    fn try_from(r: ReportRow) -> Result<Self, DbError> {
+        let period = match (r.period_from, r.period_to) {
+            (Some(from), Some(to)) => {
+                Some(DateRange::new(from, to).map_err(|e| corrupt("period", e))?)
+            }
+            _ => None,
+        };
+        Ok(Report {
+            id: ReportId::from_uuid(r.id.0),
+            tenant_id: r.tenant_id.0.into(),
+            ad_account_id: r.ad_account_id.0.into(),
+            kind: r
+                .kind
+                .parse::<ReportKind>()
+                .map_err(|e| corrupt("kind", e))?,
+            period,
+            format: r
+                .format
+                .parse::<ReportFormat>()
+                .map_err(|e| corrupt("format", e))?,
+            decimal_separator: parse_separator(&r.decimal_separator)
+                .ok_or_else(|| corrupt("decimal_separator", &r.decimal_separator))?,
+            status: r
+                .status
+                .parse::<ReportStatus>()
+                .map_err(|e| corrupt("status", e))?,
+            requested_by: r.requested_by,
+            created_at: r.created_at,
+            finished_at: r.finished_at,
+            file_name: r.file_name,
+            size_bytes: r.size_bytes,
+            expires_at: r.expires_at,
+            failure: r.failure,
+            attempts: r.attempts,
+        })
+    }
+}
+
+#[async_trait]
+impl ReportRepository for Db {
+    async fn create(&self, r: &Report) -> Result<(), RepoError> {
+        on_db!(&self.pool, |c| {
+            diesel::insert_into(reports::table)
+                .values((
+                    reports::tenant_id.eq(db_id(r.tenant_id)),
+                    reports::id.eq(DbId(r.id.into_uuid())),
+                    reports::ad_account_id.eq(db_id(r.ad_account_id)),
+                    reports::kind.eq(r.kind.as_str()),
+                    reports::period_from.eq(r.period.map(|p| p.from())),
+                    reports::period_to.eq(r.period.map(|p| p.to())),
+                    reports::format.eq(r.format.as_str()),
+                    reports::decimal_separator.eq(separator_name(r.decimal_separator)),
+                    reports::status.eq(r.status.as_str()),
+                    reports::requested_by.eq(&r.requested_by),
+                    reports::created_at.eq(r.created_at),
+                    reports::due_at.eq(Some(r.created_at)),
+                    reports::attempts.eq(r.attempts),
+                ))
+                .execute(c)
+                .await
+                .map_err(|e| DbError::from(e).referencing("ad_account_id"))?;
+            Ok(())
+        })
+    }
+
+    async fn get(&self, t: TenantId, id: ReportId) -> Result<Option<Report>, RepoError> {
+        on_db!(&self.pool, |c| {
+            let row = reports::table
+                .filter(reports::tenant_id.eq(db_id(t)))
+                .filter(reports::id.eq(DbId(id.into_uuid())))
+                .select(report_columns!())
+                .first::<ReportRow>(c)
+                .await
+                .optional()?;
+            row.map(Report::try_from).transpose()
+        })
+    }
+
+    async fn list(&self, t: TenantId, page: PageRequest) -> Result<Page<Report>, RepoError> {
+        let items: Vec<Report> = on_db!(&self.pool, |c| {
+            let mut q = reports::table
+                .filter(reports::tenant_id.eq(db_id(t)))
+                .select(report_columns!())
+                .into_boxed();
+            if let Some(after) = page.after() {
+                q = q.filter(reports::id.lt(DbId(after)));
+            }
+            let rows = q
+                .order(reports::id.desc())
+                .limit(page.fetch_limit())
+                .load::<ReportRow>(c)
+                .await?;
+            rows.into_iter().map(Report::try_from).collect()
+        })?;
+        Ok(page.into_page(items, |r| r.id.into_uuid()))
+    }
+
+    async fn content(&self, t: TenantId, id: ReportId) -> Result<Option<Vec<u8>>, RepoError> {
+        on_db!(&self.pool, |c| {
+            let content = reports::table
+                .filter(reports::tenant_id.eq(db_id(t)))
+                .filter(reports::id.eq(DbId(id.into_uuid())))
+                .filter(reports::status.eq(ReportStatus::Done.as_str()))
+                .select(reports::content)
+                .first::<Option<Vec<u8>>>(c)
+                .await
+                .optional()?;
+            Ok(content.flatten())
+        })
+    }
+
+    async fn take_due(
+        &self,
+        now: OffsetDateTime,
+        hold_until: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<Report>, RepoError> {
+        let limit = i64::from(limit);
+        /// Reads the due rows (`$lock`: PostgreSQL skips rows another
+        /// worker is taking) and holds each that is still as read.
+        macro_rules! take {
+            ($c:ident, $($lock:tt)*) => {
+                $c.transaction(async |c| {
+                    let due = reports::table
+                        .filter(reports::status.eq(ReportStatus::Queued.as_str()))
+                        .filter(reports::due_at.le(now))
+                        .order(reports::due_at.asc())
+                        .limit(limit)
+                        .select(report_columns!())
+                        $($lock)*
+                        .load::<ReportRow>(c)
+                        .await?;
+                    let mut taken = Vec::with_capacity(due.len());
+                    for row in due {
+                        let n = diesel::update(
+                            reports::table
+                                .filter(reports::tenant_id.eq(row.tenant_id))
+                                .filter(reports::id.eq(row.id))
+                                .filter(reports::status.eq(ReportStatus::Queued.as_str()))
+                                .filter(reports::attempts.eq(row.attempts)),
+                        )
+                        .set((
+                            reports::due_at.eq(Some(hold_until)),
+                            reports::attempts.eq(row.attempts + 1),
+                        ))
+                        .execute(c)
+                        .await?;
+                        if n == 1 {
+                            let mut report = Report::try_from(row)?;
+                            report.attempts += 1;
+                            taken.push(report);
+                        }
+                    }
+                    Ok::<_, DbError>(taken)
+                })
+                .await
+            };
+        }
+        on_db!(
+            &self.pool,
+            pg: |c| take!(c, .for_update().skip_locked()),
+            sqlite: |c| take!(c,),
+        )
+    }
+
+    async fn finish(
+        &self,
+        t: TenantId,
+        id: ReportId,
+        outcome: &ReportOutcome,
+        at: OffsetDateTime,
+    ) -> Result<(), RepoError> {
+        on_db!(&self.pool, |c| {
+            let row = reports::table
+                .filter(reports::tenant_id.eq(db_id(t)))
+                .filter(reports::id.eq(DbId(id.into_uuid())))
+                .filter(reports::status.eq(ReportStatus::Queued.as_str()));
+            match outcome {
+                ReportOutcome::Done {
+                    file_name,
+                    content,
+                    period,
+                    expires_at,
+                } => {
+                    let size = i64::try_from(content.len()).unwrap_or(i64::MAX);
+                    diesel::update(row)
+                        .set((
+                            reports::status.eq(ReportStatus::Done.as_str()),
+                            reports::period_from.eq(Some(period.from())),
+                            reports::period_to.eq(Some(period.to())),
+                            reports::file_name.eq(Some(file_name)),
+                            reports::size_bytes.eq(Some(size)),
+                            reports::content.eq(Some(content)),
+                            reports::expires_at.eq(Some(*expires_at)),
+                            reports::finished_at.eq(Some(at)),
+                            reports::due_at.eq(None::<OffsetDateTime>),
+                            reports::failure.eq(None::<String>),
+                        ))
+                        .execute(c)
+                        .await?;
+                }
+                ReportOutcome::Failed(why) => {
+                    diesel::update(row)
+                        .set((
+                            reports::status.eq(ReportStatus::Failed.as_str()),
+                            reports::failure.eq(Some(why)),
+                            reports::finished_at.eq(Some(at)),
+                            reports::due_at.eq(None::<OffsetDateTime>),
+                        ))
+                        .execute(c)
+                        .await?;
+                }
+                ReportOutcome::RetryAt { at: next, error } => {
+                    diesel::update(row)
+                        .set((
+                            reports::failure.eq(Some(error)),
+                            reports::due_at.eq(Some(*next)),
+                        ))
+                        .execute(c)
+                        .await?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    async fn expire(&self, now: OffsetDateTime) -> Result<u64, RepoError> {
+        on_db!(&self.pool, |c| {
+            let n = diesel::update(
+                reports::table
+                    .filter(reports::status.eq(ReportStatus::Done.as_str()))
+                    .filter(reports::expires_at.le(now)),
+            )
+            .set((
+                reports::status.eq(ReportStatus::Expired.as_str()),
+                reports::content.eq(None::<Vec<u8>>),
+            ))
+            .execute(c)
+            .await?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
+    }
+}

@@ -1,0 +1,169 @@
+//! Report DTOs. `POST /reports` takes `{kind, ad_account_id, format,
+//! decimal_separator?, date? | week? | month? | from?+to?}`; a report is
+//! `{id, ad_account_id, kind, format, decimal_separator, status, period?:
+//! {from, to}, requested_by, created_at, finished_at?, file_name?,
+//! size_bytes?, expires_at?, failure?, download_url?}`.
+
+use application::reports::{ReportInput, RequestReportInput};
+use domain::report_jobs::{Report, ReportStatus, separator_name};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::common::{timestamp, timestamp_opt};
+use super::suggestions::WindowDto;
+
+/// `POST /reports`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct ReportRequestDto {
+    /// `daily`, `weekly` or `executive`.
+    #[schema(example = "weekly")]
+    pub kind: Option<String>,
+    pub ad_account_id: Option<Uuid>,
+    /// `csv`, `xlsx` or `pdf`.
+    #[schema(example = "xlsx")]
+    pub format: Option<String>,
+    /// `point` (default) or `comma` (pt-BR: `1234,56`; CSV fields split by `;`).
+    #[schema(example = "point")]
+    pub decimal_separator: Option<String>,
+    /// Daily only: the day (`YYYY-MM-DD`); yesterday when absent.
+    #[schema(example = "2026-11-22")]
+    pub date: Option<String>,
+    /// Weekly only: the ISO week (`YYYY-Www`); the last whole week when absent.
+    #[schema(example = "2026-W47")]
+    pub week: Option<String>,
+    /// Executive only: the month (`YYYY-MM`); last month when absent.
+    #[schema(example = "2026-10")]
+    pub month: Option<String>,
+    /// Executive only, with `to`: a custom range instead of a month.
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+impl From<ReportRequestDto> for RequestReportInput {
+    fn from(r: ReportRequestDto) -> Self {
+        Self {
+            report: ReportInput {
+                kind: r.kind.unwrap_or_default(),
+                ad_account_id: r.ad_account_id.map(Into::into),
+                date: r.date,
+                week: r.week,
+                month: r.month,
+                from: r.from,
+                to: r.to,
+            },
+            format: r.format.unwrap_or_default(),
+            decimal_separator: r.decimal_separator,
+        }
+    }
+}
+
+/// Where a report is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ReportStatusDto {
+    Queued,
+    Done,
+    Failed,
+    Expired,
+}
+
+impl From<ReportStatus> for ReportStatusDto {
+    fn from(s: ReportStatus) -> Self {
+        match s {
+            ReportStatus::Queued => Self::Queued,
+            ReportStatus::Done => Self::Done,
+            ReportStatus::Failed => Self::Failed,
+            ReportStatus::Expired => Self::Expired,
+        }
+    }
+}
+
+/// A requested report.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReportDto {
+    pub id: Uuid,
+    pub ad_account_id: Uuid,
+    /// `daily`, `weekly` or `executive`.
+    #[schema(example = "weekly")]
+    pub kind: String,
+    /// `csv`, `xlsx` or `pdf`.
+    #[schema(example = "xlsx")]
+    pub format: String,
+    /// `point` or `comma`.
+    #[schema(example = "point")]
+    pub decimal_separator: String,
+    pub status: ReportStatusDto,
+    /// The days reported on; absent while a default period is not resolved yet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period: Option<WindowDto>,
+    /// `user:<id>` or `api_key:<id>`.
+    pub requested_by: String,
+    #[serde(serialize_with = "timestamp")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    #[serde(
+        serialize_with = "timestamp_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub finished_at: Option<OffsetDateTime>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "adscale-weekly-acme-brasil-2026-11-16_2026-11-22.xlsx")]
+    pub file_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size_bytes: Option<i64>,
+    /// When the file is deleted (`DONE`).
+    #[serde(
+        serialize_with = "timestamp_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<OffsetDateTime>,
+    /// Why it failed (`FAILED`), or the last retryable error while queued.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
+    /// Where to fetch the file (`DONE`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "/api/v1/reports/0193…/download")]
+    pub download_url: Option<String>,
+}
+
+impl From<Report> for ReportDto {
+    fn from(r: Report) -> Self {
+        let id = r.id.into_uuid();
+        Self {
+            id,
+            ad_account_id: r.ad_account_id.into_uuid(),
+            kind: r.kind.as_str().to_owned(),
+            format: r.format.as_str().to_owned(),
+            decimal_separator: separator_name(r.decimal_separator).to_owned(),
+            download_url: (r.status == ReportStatus::Done)
+                .then(|| format!("/api/v1/reports/{id}/download")),
+            status: r.status.into(),
+            period: r.period.map(|p| WindowDto {
+                from: p.from(),
+                to: p.to(),
+            }),
+            requested_by: r.requested_by,
+            created_at: r.created_at,
+            finished_at: r.finished_at,
+            file_name: r.file_name,
+            size_bytes: r.size_bytes,
+            expires_at: r.expires_at,
+            failure: r.failure,
+        }
+    }
+}
+
+/// `?limit&cursor`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReportListQuery {
+    /// Page size, 1–200 (default 50).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}

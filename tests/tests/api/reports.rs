@@ -1,0 +1,294 @@
+//! Reports end to end on both backends: imported daily rows become gold; a
+//! requested report is queued, rendered by the report job and downloaded
+//! with its content type and file name; its numbers are the KPI API's; it is
+//! the tenant's alone and its file goes away after the retention.
+
+use std::io::Cursor;
+use std::sync::Arc;
+
+use actix_web::http::Method;
+use adscale_tests::{Cred, TestApp, call, get, on_both_backends, register};
+use application::analysis::GoldReader;
+use application::reports::{BuildReport, ReportJobSettings, RunReports};
+use calamine::{Data, Reader, Xlsx};
+use domain::platform::Clock;
+use infrastructure::reports::DocumentRenderer;
+use serde_json::{Value, json};
+use time::{Date, OffsetDateTime};
+
+use crate::ingestion::{import, new_account};
+use crate::suggestions::CSV;
+
+on_both_backends!(
+    a_daily_xlsx_report_is_queued_rendered_and_downloaded_with_the_kpi_apis_numbers,
+    a_csv_report_for_pt_br_uses_decimal_commas_and_semicolons_and_a_pdf_is_a_pdf,
+    reports_are_the_tenants_alone_bad_requests_are_named_and_files_expire
+);
+
+/// An app with the fixture's Oct 1–3 rows imported. Returns (app, owner
+/// cred, account id).
+async fn imported(t: &TestApp) -> (Cred, String) {
+    let app = t.service().await;
+    let owner = register(&app, "Acme").await;
+    let account = new_account(&app, &owner.cred(), None).await;
+    let r = import(&app, &owner.cred(), &account, CSV.as_bytes()).await;
+    assert_eq!(r.status.as_u16(), 202, "{}", r.body);
+    (owner.cred(), account)
+}
+
+async fn request<S, B>(app: &S, cred: &Cred, body: Value) -> Value
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let r = call(app, Method::POST, "/api/v1/reports", cred, Some(body)).await;
+    assert_eq!(r.status.as_u16(), 202, "{}", r.body);
+    let id = r.data()["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        r.header("location"),
+        Some(format!("/api/v1/reports/{id}").as_str())
+    );
+    r.data().clone()
+}
+
+async fn a_daily_xlsx_report_is_queued_rendered_and_downloaded_with_the_kpi_apis_numbers(
+    t: TestApp,
+) {
+    let (owner, account) = imported(&t).await;
+    let app = t.service().await;
+    let queued = request(
+        &app,
+        &owner,
+        json!({"kind": "daily", "ad_account_id": account, "date": "2026-10-01", "format": "xlsx"}),
+    )
+    .await;
+    assert_eq!(queued["status"], json!("QUEUED"));
+    assert_eq!(
+        queued["period"],
+        json!({"from": "2026-10-01", "to": "2026-10-01"})
+    );
+    let id = queued["id"].as_str().unwrap();
+    let download = format!("/api/v1/reports/{id}/download");
+    get(&app, &owner, &download)
+        .await
+        .assert_error(409, "REPORT_NOT_READY");
+
+    assert_eq!(t.reports.run_once().await.unwrap(), 1);
+    assert_eq!(t.reports.run_once().await.unwrap(), 0, "rendered once");
+    let done = get(&app, &owner, &format!("/api/v1/reports/{id}")).await;
+    let done = done.data();
+    assert_eq!(done["status"], json!("DONE"), "{done}");
+    let name = done["file_name"].as_str().unwrap();
+    assert!(
+        name.starts_with("adscale-daily-") && name.ends_with("-2026-10-01.xlsx"),
+        "{name}"
+    );
+    assert_eq!(done["download_url"], json!(download));
+    assert!(done["expires_at"].is_string() && done["size_bytes"].as_i64() > Some(1000));
+
+    let file = get(&app, &owner, &download).await;
+    assert_eq!(file.status.as_u16(), 200);
+    assert_eq!(
+        file.header("content-type"),
+        Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    );
+    assert_eq!(
+        file.header("content-disposition"),
+        Some(format!("attachment; filename=\"{name}\"").as_str())
+    );
+    // The summary's figures are the KPI API's for the same day.
+    let kpis = get(
+        &app,
+        &owner,
+        &format!("/api/v1/ad-accounts/{account}/kpis?from=2026-10-01&to=2026-10-01"),
+    )
+    .await;
+    let totals = &kpis.data()["totals"];
+    let mut book = Xlsx::new(Cursor::new(file.raw.to_vec())).unwrap();
+    let summary = book.worksheet_range("Summary").unwrap();
+    let figure = |label: &str| -> Data {
+        summary
+            .rows()
+            .find(|r| r.first() == Some(&Data::String(label.to_owned())))
+            .and_then(|r| r.get(1).cloned())
+            .unwrap_or_else(|| panic!("no {label} in the summary"))
+    };
+    let money = |v: &Value| v.as_str().unwrap().parse::<f64>().unwrap();
+    assert_eq!(figure("Spend"), Data::Float(money(&totals["spend"])));
+    assert_eq!(figure("CPA"), Data::Float(money(&totals["cpa"])));
+    assert_eq!(
+        figure("Results"),
+        Data::Float(totals["conversions"].as_f64().unwrap())
+    );
+    assert_eq!(totals["spend"], json!("20.00"), "two campaigns spent 10.00");
+
+    let list = get(&app, &owner, "/api/v1/reports").await;
+    assert_eq!(list.data()[0]["id"], json!(id));
+}
+
+async fn a_csv_report_for_pt_br_uses_decimal_commas_and_semicolons_and_a_pdf_is_a_pdf(t: TestApp) {
+    let (owner, account) = imported(&t).await;
+    let app = t.service().await;
+    let csv = request(
+        &app,
+        &owner,
+        json!({"kind": "executive", "ad_account_id": account, "from": "2026-10-01", "to": "2026-10-03", "format": "csv", "decimal_separator": "comma"}),
+    )
+    .await;
+    let pdf = request(
+        &app,
+        &owner,
+        json!({"kind": "weekly", "ad_account_id": account, "week": "2026-W40", "format": "pdf"}),
+    )
+    .await;
+    assert_eq!(t.reports.run_once().await.unwrap(), 2);
+
+    let file = get(
+        &app,
+        &owner,
+        &format!("/api/v1/reports/{}/download", csv["id"].as_str().unwrap()),
+    )
+    .await;
+    assert_eq!(file.header("content-type"), Some("text/csv; charset=utf-8"));
+    assert!(file.raw.starts_with(b"\xEF\xBB\xBF"), "a BOM for Excel");
+    let text = String::from_utf8(file.raw[3..].to_vec()).unwrap();
+    // Oct 1–3: 40.00 spent; fields split by `;`, decimals by `,`.
+    assert!(text.contains("Spend;40,00"), "{text}");
+    assert!(!text.contains("40.00"), "{text}");
+
+    let file = get(
+        &app,
+        &owner,
+        &format!("/api/v1/reports/{}/download", pdf["id"].as_str().unwrap()),
+    )
+    .await;
+    assert_eq!(file.header("content-type"), Some("application/pdf"));
+    assert!(file.raw.starts_with(b"%PDF-"));
+    let done = get(
+        &app,
+        &owner,
+        &format!("/api/v1/reports/{}", pdf["id"].as_str().unwrap()),
+    )
+    .await;
+    // ISO week 40 of 2026 is Sep 28 – Oct 4.
+    assert_eq!(
+        done.data()["period"],
+        json!({"from": "2026-09-28", "to": "2026-10-04"})
+    );
+}
+
+/// The report job 31 days from now: past the default 30-day retention.
+struct MonthLater;
+
+impl Clock for MonthLater {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc() + time::Duration::days(31)
+    }
+    fn today_in(&self, _tz: &str) -> Date {
+        self.now().date()
+    }
+}
+
+async fn reports_are_the_tenants_alone_bad_requests_are_named_and_files_expire(t: TestApp) {
+    let (owner, account) = imported(&t).await;
+    let app = t.service().await;
+    let report = request(
+        &app,
+        &owner,
+        json!({"kind": "daily", "ad_account_id": account, "date": "2026-10-02", "format": "csv"}),
+    )
+    .await;
+    let id = report["id"].as_str().unwrap();
+    t.reports.run_once().await.unwrap();
+
+    let stranger = register(&app, "Other").await.cred();
+    for path in [
+        format!("/api/v1/reports/{id}"),
+        format!("/api/v1/reports/{id}/download"),
+    ] {
+        get(&app, &stranger, &path)
+            .await
+            .assert_error(404, "REPORT_NOT_FOUND");
+    }
+    assert_eq!(
+        get(&app, &stranger, "/api/v1/reports").await.data(),
+        &json!([])
+    );
+    call(
+        &app,
+        Method::POST,
+        "/api/v1/reports",
+        &stranger,
+        Some(json!({"kind": "daily", "ad_account_id": account, "format": "csv"})),
+    )
+    .await
+    .assert_error(404, "AD_ACCOUNT_NOT_FOUND");
+
+    let bad = call(
+        &app,
+        Method::POST,
+        "/api/v1/reports",
+        &owner,
+        Some(json!({"kind": "monthly", "format": "docx", "decimal_separator": "dot"})),
+    )
+    .await;
+    bad.assert_error(422, "VALIDATION_FAILED");
+    let fields: Vec<&String> = bad.body["details"]["fields"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(
+        fields,
+        ["ad_account_id", "decimal_separator", "format", "kind"]
+    );
+    let future = call(
+        &app,
+        Method::POST,
+        "/api/v1/reports",
+        &owner,
+        Some(json!({"kind": "daily", "ad_account_id": account, "date": "2999-01-01", "format": "pdf"})),
+    )
+    .await;
+    future.assert_error(422, "VALIDATION_FAILED");
+    assert!(future.body["details"]["fields"]["period"].is_string());
+    assert_eq!(
+        get(&app, &owner, "/api/v1/reports")
+            .await
+            .data()
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "nothing queued for refused requests"
+    );
+
+    // After the retention the file is gone, the report stays listed.
+    let db = t.adapters.db.clone();
+    let later: Arc<dyn Clock> = Arc::new(MonthLater);
+    let gold = GoldReader::new(
+        db.clone(),
+        db.clone(),
+        db.clone(),
+        db.clone(),
+        later.clone(),
+    );
+    let job = RunReports::new(
+        db,
+        Arc::new(BuildReport::new(gold)),
+        Arc::new(DocumentRenderer::new()),
+        later,
+        ReportJobSettings::default(),
+    );
+    assert_eq!(job.run_once().await.unwrap(), 0);
+    let expired = get(&app, &owner, &format!("/api/v1/reports/{id}")).await;
+    assert_eq!(expired.data()["status"], json!("EXPIRED"));
+    assert!(expired.data().get("download_url").is_none());
+    get(&app, &owner, &format!("/api/v1/reports/{id}/download"))
+        .await
+        .assert_error(409, "REPORT_EXPIRED");
+}
