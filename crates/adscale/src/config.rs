@@ -58,6 +58,11 @@ pub struct Config {
     pub alerts: AlertsConfig,
     /// Days a rendered report's file is kept (`REPORT_RETENTION_DAYS`, 30).
     pub report_retention_days: i64,
+    /// Where people reach this API (`PUBLIC_BASE_URL`), for links in alerts.
+    pub public_base_url: String,
+    /// The assistant's language model (`LLM_*`); `None` without
+    /// `LLM_BASE_URL`: the built-in answerer replies.
+    pub llm: Option<infrastructure::llm::openai::OpenAiConfig>,
 }
 
 /// Alert delivery: how often the outbox is polled, how many deliveries a
@@ -119,6 +124,23 @@ fn smtp_from_env() -> Result<Option<SmtpSettings>, ConfigError> {
     }))
 }
 
+/// `LLM_*`: an OpenAI-compatible chat-completions API; `None` without
+/// `LLM_BASE_URL`. The key is never logged (its `Debug` is redacted).
+fn llm_from_env() -> Result<Option<infrastructure::llm::openai::OpenAiConfig>, ConfigError> {
+    use infrastructure::llm::openai::{LlmApiKey, OpenAiConfig};
+    let Some(base_url) = var("LLM_BASE_URL") else {
+        return Ok(None);
+    };
+    let d = OpenAiConfig::default();
+    Ok(Some(OpenAiConfig {
+        base_url,
+        api_key: var("LLM_API_KEY").map(LlmApiKey::new),
+        model: var("LLM_MODEL").unwrap_or(d.model.clone()),
+        timeout: Duration::from_secs(parse("LLM_TIMEOUT_SECS", d.timeout.as_secs())?.max(1)),
+        ..d
+    }))
+}
+
 fn alerts_from_env() -> Result<AlertsConfig, ConfigError> {
     let d = AlertsConfig::default();
     let secs = |name: &'static str, default: Duration| -> Result<Duration, ConfigError> {
@@ -146,6 +168,7 @@ impl std::fmt::Debug for Config {
             .field("storage", &storage)
             .field("redis", &self.redis_url.as_ref().map(|_| "configured"))
             .field("rate_limit_per_minute", &self.rate_limit_per_minute)
+            .field("llm", &self.llm.as_ref().map(|l| (&l.base_url, &l.model)))
             .finish_non_exhaustive()
     }
 }
@@ -271,6 +294,9 @@ impl Config {
             smtp: smtp_from_env()?,
             alerts: alerts_from_env()?,
             report_retention_days: parse("REPORT_RETENTION_DAYS", 30)?.clamp(1, 3650),
+            llm: llm_from_env()?,
+            public_base_url: var("PUBLIC_BASE_URL")
+                .unwrap_or_else(|| "http://127.0.0.1:8080".into()),
             bind_addr: parse("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
             workers: parse("WORKERS", cores)?.max(1),
             storage,

@@ -69,8 +69,8 @@ use application::notify::{
     TestChannel, UpdateChannel,
 };
 use application::reports::{
-    BuildReport, DownloadReport, GetReport, ListReports, ReportJobSettings, RequestReport,
-    RunReports,
+    BuildReport, CreateReportSchedule, DownloadReport, GetReport, ListReports, ReportJobPorts,
+    ReportJobSettings, ReportSchedules, RequestReport, RunReports,
 };
 use domain::notify::RetryPolicy;
 use domain::reports::ReportRenderer;
@@ -188,6 +188,7 @@ impl Settings {
             alerts: config.alerts,
             reports: ReportJobSettings {
                 retention: time::Duration::days(config.report_retention_days),
+                public_base_url: config.public_base_url.clone(),
                 ..ReportJobSettings::default()
             },
             smtp: config.smtp.clone(),
@@ -539,17 +540,22 @@ pub fn build(a: &Adapters, s: &Settings) -> anyhow::Result<Built> {
     let build_report = Arc::new(BuildReport::new(gold.clone()));
     let renderer: Arc<dyn ReportRenderer> = Arc::new(DocumentRenderer::new());
     let run_reports = Arc::new(RunReports::new(
-        db.clone(),
-        build_report.clone(),
-        renderer,
-        clock.clone(),
-        s.reports,
+        ReportJobPorts {
+            reports: db.clone(),
+            schedules: db.clone(),
+            build: build_report.clone(),
+            renderer,
+            clock: clock.clone(),
+        },
+        s.reports.clone(),
     ));
     let reports = ReportsApi {
         request_report: RequestReport::new(db.clone(), build_report.clone(), clock.clone()),
         list_reports: ListReports::new(db.clone()),
         get_report: GetReport::new(db.clone()),
         download_report: DownloadReport::new(db.clone()),
+        create_schedule: CreateReportSchedule::new(db.clone(), build_report.clone(), clock.clone()),
+        schedules: ReportSchedules::new(db.clone()),
     };
     let analysis = AnalysisApi {
         scores: ScoreCampaigns::new(gold.clone()),

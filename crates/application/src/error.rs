@@ -21,6 +21,7 @@ pub enum Resource {
     NotificationChannel,
     Alert,
     Report,
+    ReportSchedule,
 }
 
 impl Resource {
@@ -41,6 +42,7 @@ impl Resource {
             Resource::NotificationChannel => "NOTIFICATION_CHANNEL_NOT_FOUND",
             Resource::Alert => "ALERT_NOT_FOUND",
             Resource::Report => "REPORT_NOT_FOUND",
+            Resource::ReportSchedule => "REPORT_SCHEDULE_NOT_FOUND",
         }
     }
     #[must_use]
@@ -60,6 +62,7 @@ impl Resource {
             Resource::NotificationChannel => "notification channel",
             Resource::Alert => "alert",
             Resource::Report => "report",
+            Resource::ReportSchedule => "report schedule",
         }
     }
 }

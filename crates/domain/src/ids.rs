@@ -91,6 +91,10 @@ id!(
     /// One requested report (its job and, once rendered, its file).
     ReportId
 );
+id!(
+    /// A tenant's standing order for a report (daily, weekly, monthly).
+    ReportScheduleId
+);
 
 /// An id on the ad platform (Meta ids are numeric strings such as `"120210000000000001"`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -49,6 +49,8 @@ pub enum AlertKind {
     TokenExpired,
     ActionApplied,
     ActionFailed,
+    /// A scheduled report was rendered and can be downloaded.
+    ReportReady,
     /// Sent on request to one channel, to check that it is set up.
     Test,
 }
@@ -98,6 +100,7 @@ wire_enum!(AlertKind, "kind",
     TokenExpired => "token.expired",
     ActionApplied => "action.applied",
     ActionFailed => "action.failed",
+    ReportReady => "report.ready",
     Test => "channel.test");
 wire_enum!(Severity, "severity", Info => "info", Warning => "warning", Critical => "critical");
 

@@ -14,6 +14,12 @@ pub trait Clock: Send + Sync {
     /// Today's calendar day in the IANA time zone `tz` (an ad account's
     /// day); UTC's day when the zone is unknown.
     fn today_in(&self, tz: &str) -> time::Date;
+    /// The wall-clock time now in `tz` (when a schedule's local hour has
+    /// come). Defaults to UTC's; the system clock converts.
+    fn local_now_in(&self, _tz: &str) -> time::PrimitiveDateTime {
+        let now = self.now();
+        time::PrimitiveDateTime::new(now.date(), now.time())
+    }
 }
 
 /// A cache of rendered bytes, grouped under a key (e.g. one tenant's campaign

@@ -6,11 +6,12 @@
 //! the renderer's.
 
 use async_trait::async_trait;
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime, PrimitiveDateTime, Weekday};
 
 use crate::ads::DateRange;
-use crate::error::RepoError;
-use crate::ids::{AdAccountId, ReportId, TenantId};
+use crate::error::{RepoError, ValidationError};
+use crate::ids::{AdAccountId, ReportId, ReportScheduleId, TenantId};
+use crate::notify::Alert;
 use crate::page::{Page, PageRequest};
 use crate::reports::{DecimalSeparator, ReportFormat, ReportKind};
 use crate::rules::wire_enum;
@@ -57,6 +58,8 @@ pub struct Report {
     pub failure: Option<String>,
     /// Tries so far.
     pub attempts: i32,
+    /// The schedule that queued it (its channels are told when it is done).
+    pub schedule_id: Option<ReportScheduleId>,
 }
 
 impl Report {
@@ -90,6 +93,7 @@ impl Report {
             expires_at: None,
             failure: None,
             attempts: 0,
+            schedule_id: None,
         }
     }
 }
@@ -136,13 +140,15 @@ pub trait ReportRepository: Send + Sync {
         limit: u32,
     ) -> Result<Vec<Report>, RepoError>;
 
-    /// Records an attempt's outcome.
+    /// Records an attempt's outcome, with `alert` (a scheduled report is
+    /// ready) enqueued in the same transaction.
     async fn finish(
         &self,
         t: TenantId,
         id: ReportId,
         outcome: &ReportOutcome,
         at: OffsetDateTime,
+        alert: Option<Alert>,
     ) -> Result<(), RepoError>;
 
     /// Deletes the files of reports whose retention ended by `now`
@@ -166,5 +172,200 @@ pub fn parse_separator(s: &str) -> Option<DecimalSeparator> {
         "point" => Some(DecimalSeparator::Point),
         "comma" => Some(DecimalSeparator::Comma),
         _ => None,
+    }
+}
+
+/// A standing order: the report of an ad account, queued when its local
+/// time comes, every day (`daily`), every Monday (`weekly`) or on the 1st of
+/// each month (`executive`, for the month before), and announced to the
+/// tenant's notification channels when done (`report.ready`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportSchedule {
+    pub id: ReportScheduleId,
+    pub tenant_id: TenantId,
+    pub ad_account_id: AdAccountId,
+    pub kind: ReportKind,
+    pub format: ReportFormat,
+    pub decimal_separator: DecimalSeparator,
+    /// Local hour (in the ad account's time zone) from which it is due; 8
+    /// unless asked otherwise.
+    pub hour: u8,
+    pub enabled: bool,
+    /// The local day it last queued a report.
+    pub last_run_on: Option<Date>,
+    /// Who set it up (`user:…`).
+    pub created_by: String,
+    pub created_at: OffsetDateTime,
+}
+
+/// The local hour a schedule runs from when none is given.
+pub const DEFAULT_SCHEDULE_HOUR: u8 = 8;
+
+impl ReportSchedule {
+    /// # Errors
+    /// An hour outside 0–23.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        tenant_id: TenantId,
+        ad_account_id: AdAccountId,
+        kind: ReportKind,
+        format: ReportFormat,
+        decimal_separator: DecimalSeparator,
+        hour: Option<u8>,
+        created_by: String,
+        now: OffsetDateTime,
+    ) -> Result<Self, ValidationError> {
+        let hour = hour.unwrap_or(DEFAULT_SCHEDULE_HOUR);
+        if hour > 23 {
+            return Err(ValidationError::new("hour", "must be between 0 and 23"));
+        }
+        Ok(Self {
+            id: ReportScheduleId::generate(),
+            tenant_id,
+            ad_account_id,
+            kind,
+            format,
+            decimal_separator,
+            hour,
+            enabled: true,
+            last_run_on: None,
+            created_by,
+            created_at: now,
+        })
+    }
+
+    /// The local day it is due on, given the local time now in the ad
+    /// account's zone: the schedule's day (any day, Monday, the 1st), at or
+    /// after its hour, and not yet run that day. `None` otherwise (also
+    /// when disabled). A day missed entirely (the worker was down) is not
+    /// caught up: the next due day queues the next report.
+    #[must_use]
+    pub fn due_on(&self, local_now: PrimitiveDateTime) -> Option<Date> {
+        let today = local_now.date();
+        let its_day = match self.kind {
+            ReportKind::Daily => true,
+            ReportKind::Weekly => today.weekday() == Weekday::Monday,
+            ReportKind::Executive => today.day() == 1,
+        };
+        let fresh = self.last_run_on.is_none_or(|last| last < today);
+        (self.enabled && its_day && fresh && local_now.hour() >= self.hour).then_some(today)
+    }
+
+    /// The report it queues now.
+    #[must_use]
+    pub fn report(&self, now: OffsetDateTime) -> Report {
+        let mut r = Report::queued(
+            self.tenant_id,
+            self.ad_account_id,
+            self.kind,
+            None,
+            self.format,
+            self.decimal_separator,
+            format!("schedule:{}", self.id),
+            now,
+        );
+        r.schedule_id = Some(self.id);
+        r
+    }
+}
+
+/// Storage of report schedules; every read but [`Self::enabled`] is scoped
+/// by tenant.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait ReportScheduleRepository: Send + Sync {
+    async fn create(&self, s: &ReportSchedule) -> Result<(), RepoError>;
+    async fn get(
+        &self,
+        t: TenantId,
+        id: ReportScheduleId,
+    ) -> Result<Option<ReportSchedule>, RepoError>;
+    async fn list(&self, t: TenantId, page: PageRequest)
+    -> Result<Page<ReportSchedule>, RepoError>;
+    /// Deletes it; its past reports stay. `false` when missing.
+    async fn delete(&self, t: TenantId, id: ReportScheduleId) -> Result<bool, RepoError>;
+    /// Every enabled schedule (across tenants) with its ad account's IANA
+    /// time zone, for the scheduler.
+    async fn enabled(&self) -> Result<Vec<(ReportSchedule, String)>, RepoError>;
+    /// Marks the schedule run on `day` and stores `report`, in one
+    /// transaction, unless it already ran that day (another worker won):
+    /// then nothing is written and `false` comes back.
+    async fn queue(
+        &self,
+        schedule: &ReportSchedule,
+        day: Date,
+        report: &Report,
+    ) -> Result<bool, RepoError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::{date, datetime};
+
+    fn schedule(kind: ReportKind) -> ReportSchedule {
+        ReportSchedule::new(
+            TenantId::generate(),
+            AdAccountId::generate(),
+            kind,
+            ReportFormat::Pdf,
+            DecimalSeparator::Point,
+            None,
+            "user:x".to_owned(),
+            datetime!(2026-11-01 0:00 UTC),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_daily_schedule_is_due_once_a_day_from_its_hour() {
+        let mut s = schedule(ReportKind::Daily);
+        assert_eq!(s.due_on(datetime!(2026-11-24 7:59)), None, "before 08:00");
+        assert_eq!(
+            s.due_on(datetime!(2026-11-24 8:00)),
+            Some(date!(2026 - 11 - 24))
+        );
+        s.last_run_on = Some(date!(2026 - 11 - 24));
+        assert_eq!(s.due_on(datetime!(2026-11-24 23:00)), None, "once a day");
+        assert_eq!(
+            s.due_on(datetime!(2026-11-25 9:30)),
+            Some(date!(2026 - 11 - 25))
+        );
+        s.enabled = false;
+        assert_eq!(s.due_on(datetime!(2026-11-26 9:30)), None);
+    }
+
+    #[test]
+    fn weekly_runs_on_mondays_and_executive_on_the_first() {
+        let weekly = schedule(ReportKind::Weekly);
+        // Nov 23, 2026 is a Monday.
+        assert!(weekly.due_on(datetime!(2026-11-23 8:00)).is_some());
+        assert!(weekly.due_on(datetime!(2026-11-24 8:00)).is_none());
+        let monthly = schedule(ReportKind::Executive);
+        assert!(monthly.due_on(datetime!(2026-12-01 8:00)).is_some());
+        assert!(monthly.due_on(datetime!(2026-12-02 8:00)).is_none());
+        let late = ReportSchedule::new(
+            TenantId::generate(),
+            AdAccountId::generate(),
+            ReportKind::Daily,
+            ReportFormat::Csv,
+            DecimalSeparator::Comma,
+            Some(24),
+            String::new(),
+            datetime!(2026-11-01 0:00 UTC),
+        );
+        assert!(late.unwrap_err().fields.contains_key("hour"));
+    }
+
+    #[test]
+    fn the_queued_report_names_its_schedule() {
+        let s = schedule(ReportKind::Weekly);
+        let r = s.report(datetime!(2026-11-23 11:00 UTC));
+        assert_eq!(r.schedule_id, Some(s.id));
+        assert_eq!(
+            r.period, None,
+            "the kind's default period, resolved when built"
+        );
+        assert_eq!(r.requested_by, format!("schedule:{}", s.id));
     }
 }

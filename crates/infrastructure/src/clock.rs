@@ -19,6 +19,25 @@ impl Clock for SystemClock {
     fn today_in(&self, tz: &str) -> time::Date {
         day_in(self.now(), tz)
     }
+
+    fn local_now_in(&self, tz: &str) -> time::PrimitiveDateTime {
+        local_in(self.now(), tz)
+    }
+}
+
+/// The wall-clock time `at` shows in the IANA zone `tz` (UTC's when unknown).
+#[must_use]
+pub fn local_in(at: OffsetDateTime, tz: &str) -> time::PrimitiveDateTime {
+    use chrono::{Offset, TimeZone};
+    let utc = time::PrimitiveDateTime::new(at.date(), at.time());
+    let Ok(zone) = tz.parse::<chrono_tz::Tz>() else {
+        return utc;
+    };
+    let Some(local) = zone.timestamp_opt(at.unix_timestamp(), 0).single() else {
+        return utc;
+    };
+    let offset = i64::from(local.offset().fix().local_minus_utc());
+    utc + time::Duration::seconds(offset)
 }
 
 /// The calendar day `at` falls on in the IANA zone `tz` (UTC's when unknown).
@@ -45,6 +64,23 @@ mod tests {
         let now = SystemClock.now();
         assert!(now.offset().is_utc());
         assert!((OffsetDateTime::now_utc() - now).whole_seconds().abs() < 5);
+    }
+
+    #[test]
+    fn local_time_is_the_zone_wall_clock() {
+        let at = time::macros::datetime!(2026-11-23 11:30 UTC);
+        assert_eq!(
+            local_in(at, "America/Sao_Paulo"),
+            time::macros::datetime!(2026-11-23 8:30)
+        );
+        assert_eq!(
+            local_in(at, "Asia/Kolkata"),
+            time::macros::datetime!(2026-11-23 17:00)
+        );
+        assert_eq!(
+            local_in(at, "Mars/Olympus"),
+            time::macros::datetime!(2026-11-23 11:30)
+        );
     }
 
     #[test]

@@ -27,7 +27,7 @@ use crate::dto::identity::{
     TokenResponse,
 };
 use crate::dto::ingestion::{AdAccountKpisDto, ImportAcceptedDto, SyncAcceptedDto, SyncRunDto};
-use crate::dto::reports::ReportDto;
+use crate::dto::reports::{ReportDto, ReportScheduleDto};
 use crate::dto::rules::RuleDto;
 use crate::dto::suggestions::SuggestionDto;
 use crate::envelope::{ListMeta, Meta};
@@ -93,6 +93,7 @@ documented_envelopes! {
     TrendsEnvelope => TrendsDto;
     BudgetAllocationEnvelope => BudgetAllocationDto;
     ReportEnvelope => ReportDto;
+    ReportScheduleEnvelope => ReportScheduleDto;
 }
 
 documented_list_envelopes! {
@@ -110,6 +111,7 @@ documented_list_envelopes! {
     AlertListEnvelope => AlertDto;
     AuditEntryListEnvelope => AuditEntryDto;
     ReportListEnvelope => ReportDto;
+    ReportScheduleListEnvelope => ReportScheduleDto;
 }
 
 macro_rules! error_response {

@@ -25,7 +25,9 @@ use application::notify::{
     UpdateChannel,
 };
 use application::platform::HealthMonitor;
-use application::reports::{DownloadReport, GetReport, ListReports, RequestReport};
+use application::reports::{
+    CreateReportSchedule, DownloadReport, GetReport, ListReports, ReportSchedules, RequestReport,
+};
 use application::rules::BacktestRule;
 use application::rules::{
     AcceptSuggestion, CreateRule, DeleteRule, GetRule, GetSuggestion, ListRules, ListSuggestions,
@@ -117,6 +119,8 @@ pub struct ReportsApi {
     pub list_reports: ListReports,
     pub get_report: GetReport,
     pub download_report: DownloadReport,
+    pub create_schedule: CreateReportSchedule,
+    pub schedules: ReportSchedules,
 }
 
 pub struct AuditApi {

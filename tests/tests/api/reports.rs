@@ -9,7 +9,7 @@ use std::sync::Arc;
 use actix_web::http::Method;
 use adscale_tests::{Cred, TestApp, call, get, on_both_backends, register};
 use application::analysis::GoldReader;
-use application::reports::{BuildReport, ReportJobSettings, RunReports};
+use application::reports::{BuildReport, ReportJobPorts, ReportJobSettings, RunReports};
 use calamine::{Data, Reader, Xlsx};
 use domain::platform::Clock;
 use infrastructure::reports::DocumentRenderer;
@@ -20,6 +20,7 @@ use crate::ingestion::{import, new_account};
 use crate::suggestions::CSV;
 
 on_both_backends!(
+    a_weekly_schedule_queues_its_report_on_monday_morning_once_and_announces_it,
     a_daily_xlsx_report_is_queued_rendered_and_downloaded_with_the_kpi_apis_numbers,
     a_csv_report_for_pt_br_uses_decimal_commas_and_semicolons_and_a_pdf_is_a_pdf,
     reports_are_the_tenants_alone_bad_requests_are_named_and_files_expire
@@ -277,13 +278,7 @@ async fn reports_are_the_tenants_alone_bad_requests_are_named_and_files_expire(t
         db.clone(),
         later.clone(),
     );
-    let job = RunReports::new(
-        db,
-        Arc::new(BuildReport::new(gold)),
-        Arc::new(DocumentRenderer::new()),
-        later,
-        ReportJobSettings::default(),
-    );
+    let job = job_at(db, later, gold);
     assert_eq!(job.run_once().await.unwrap(), 0);
     let expired = get(&app, &owner, &format!("/api/v1/reports/{id}")).await;
     assert_eq!(expired.data()["status"], json!("EXPIRED"));
@@ -291,4 +286,152 @@ async fn reports_are_the_tenants_alone_bad_requests_are_named_and_files_expire(t
     get(&app, &owner, &format!("/api/v1/reports/{id}/download"))
         .await
         .assert_error(409, "REPORT_EXPIRED");
+}
+
+/// The report job over `db` with its own clock.
+fn job_at(db: Arc<infrastructure::db::Db>, clock: Arc<dyn Clock>, gold: GoldReader) -> RunReports {
+    RunReports::new(
+        ReportJobPorts {
+            reports: db.clone(),
+            schedules: db,
+            build: Arc::new(BuildReport::new(gold)),
+            renderer: Arc::new(DocumentRenderer::new()),
+            clock,
+        },
+        ReportJobSettings {
+            public_base_url: "https://adscale.example.com".to_owned(),
+            ..ReportJobSettings::default()
+        },
+    )
+}
+
+/// Monday Oct 5, 2026, 09:00 in the account's zone (12:00 UTC).
+struct MondayMorning;
+
+impl Clock for MondayMorning {
+    fn now(&self) -> OffsetDateTime {
+        time::macros::datetime!(2026-10-05 12:00 UTC)
+    }
+    fn today_in(&self, _tz: &str) -> Date {
+        time::macros::date!(2026 - 10 - 05)
+    }
+    fn local_now_in(&self, _tz: &str) -> time::PrimitiveDateTime {
+        time::macros::datetime!(2026-10-05 9:00)
+    }
+}
+
+async fn a_weekly_schedule_queues_its_report_on_monday_morning_once_and_announces_it(t: TestApp) {
+    let (owner, account) = imported(&t).await;
+    let app = t.service().await;
+    let r = call(
+        &app,
+        Method::POST,
+        "/api/v1/report-schedules",
+        &owner,
+        Some(json!({"ad_account_id": account, "kind": "weekly", "format": "xlsx"})),
+    )
+    .await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.body);
+    let schedule = r.data().clone();
+    assert_eq!(
+        (
+            &schedule["hour"],
+            &schedule["enabled"],
+            &schedule["decimal_separator"]
+        ),
+        (&json!(8), &json!(true), &json!("point"))
+    );
+    let id = schedule["id"].as_str().unwrap();
+
+    let db = t.adapters.db.clone();
+    let monday: Arc<dyn Clock> = Arc::new(MondayMorning);
+    let gold = GoldReader::new(
+        db.clone(),
+        db.clone(),
+        db.clone(),
+        db.clone(),
+        monday.clone(),
+    );
+    let job = job_at(db, monday, gold);
+    assert_eq!(job.run_once().await.unwrap(), 1, "queued and rendered");
+    assert_eq!(job.run_once().await.unwrap(), 0, "once a day");
+
+    let reports = get(&app, &owner, "/api/v1/reports").await;
+    let reports = reports.data().as_array().unwrap().clone();
+    assert_eq!(reports.len(), 1);
+    let report = &reports[0];
+    assert_eq!(report["status"], json!("DONE"), "{report}");
+    assert_eq!(report["requested_by"], json!(format!("schedule:{id}")));
+    // The week before Monday Oct 5: Sep 28 – Oct 4.
+    assert_eq!(
+        report["period"],
+        json!({"from": "2026-09-28", "to": "2026-10-04"})
+    );
+    let alerts = get(&app, &owner, "/api/v1/alerts?kind=report.ready").await;
+    let alerts = alerts.data().as_array().unwrap().clone();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert!(
+        alerts[0]["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("Weekly report ready: "),
+        "{alerts:?}"
+    );
+    assert_eq!(
+        alerts[0]["data"]["download_url"],
+        json!(format!(
+            "https://adscale.example.com/api/v1/reports/{}/download",
+            report["id"].as_str().unwrap()
+        ))
+    );
+    let listed = get(&app, &owner, &format!("/api/v1/report-schedules/{id}")).await;
+    assert_eq!(listed.data()["last_run_on"], json!("2026-10-05"));
+
+    // Only admins set schedules up; another organization sees none of it.
+    let viewer = call(
+        &app,
+        Method::POST,
+        "/api/v1/api-keys",
+        &owner,
+        Some(json!({"name": "viewer", "role": "viewer"})),
+    )
+    .await;
+    let viewer = Cred::ApiKey(viewer.data()["key"].as_str().unwrap().to_owned());
+    call(
+        &app,
+        Method::POST,
+        "/api/v1/report-schedules",
+        &viewer,
+        Some(json!({"ad_account_id": account, "kind": "daily", "format": "pdf"})),
+    )
+    .await
+    .assert_error(403, "FORBIDDEN");
+    let bad = call(
+        &app,
+        Method::POST,
+        "/api/v1/report-schedules",
+        &owner,
+        Some(json!({"ad_account_id": account, "kind": "hourly", "format": "pdf", "hour": 24})),
+    )
+    .await;
+    bad.assert_error(422, "VALIDATION_FAILED");
+    let fields: Vec<&String> = bad.body["details"]["fields"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(fields, ["hour", "kind"]);
+    let stranger = register(&app, "Other").await.cred();
+    let path = format!("/api/v1/report-schedules/{id}");
+    get(&app, &stranger, &path)
+        .await
+        .assert_error(404, "REPORT_SCHEDULE_NOT_FOUND");
+    call(&app, Method::DELETE, &path, &stranger, None)
+        .await
+        .assert_error(404, "REPORT_SCHEDULE_NOT_FOUND");
+    let gone = call(&app, Method::DELETE, &path, &owner, None).await;
+    assert_eq!(gone.status.as_u16(), 204);
+    get(&app, &owner, &path)
+        .await
+        .assert_error(404, "REPORT_SCHEDULE_NOT_FOUND");
 }

@@ -8,9 +8,13 @@ use domain::ReportId;
 use domain::ads::DateRange;
 use domain::error::ValidationError;
 use domain::identity::{Actor, Permission};
+use domain::notify::Alert;
 use domain::page::{Page, PageRequest};
 use domain::platform::Clock;
-use domain::report_jobs::{Report, ReportOutcome, ReportRepository, ReportStatus, parse_separator};
+use domain::report_jobs::{
+    Report, ReportOutcome, ReportRepository, ReportScheduleRepository, ReportStatus,
+    parse_separator,
+};
 use domain::reports::{DecimalSeparator, RenderOptions, ReportFormat, ReportKind, ReportRenderer};
 use time::Duration;
 use tracing::{info, instrument, warn};
@@ -20,8 +24,11 @@ use crate::error::require;
 use crate::{AppError, Resource};
 
 /// Retention, retries and lease of the report job.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportJobSettings {
+    /// Where people reach this API (`PUBLIC_BASE_URL`): download links in
+    /// `report.ready` alerts start with it.
+    pub public_base_url: String,
     /// How long a rendered file is kept.
     pub retention: Duration,
     /// Tries before a report failing on storage errors is given up.
@@ -35,6 +42,7 @@ pub struct ReportJobSettings {
 impl Default for ReportJobSettings {
     fn default() -> Self {
         Self {
+            public_base_url: "http://127.0.0.1:8080".to_owned(),
             retention: Duration::days(30),
             max_attempts: 3,
             lease: Duration::minutes(5),
@@ -230,10 +238,22 @@ impl DownloadReport {
     }
 }
 
-/// The report job: takes due reports, builds and renders each, stores the
-/// file or the reason it failed; and deletes files past their retention.
+/// What the report job reads and writes.
+pub struct ReportJobPorts {
+    pub reports: Arc<dyn ReportRepository>,
+    pub schedules: Arc<dyn ReportScheduleRepository>,
+    pub build: Arc<BuildReport>,
+    pub renderer: Arc<dyn ReportRenderer>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// The report job: queues the reports whose schedule came due, takes due
+/// reports, builds and renders each, stores the file (telling the
+/// channels when a schedule asked for it) or the reason it failed; and
+/// deletes files past their retention.
 pub struct RunReports {
     reports: Arc<dyn ReportRepository>,
+    schedules: Arc<dyn ReportScheduleRepository>,
     build: Arc<BuildReport>,
     renderer: Arc<dyn ReportRenderer>,
     clock: Arc<dyn Clock>,
@@ -242,18 +262,13 @@ pub struct RunReports {
 
 impl RunReports {
     #[must_use]
-    pub fn new(
-        reports: Arc<dyn ReportRepository>,
-        build: Arc<BuildReport>,
-        renderer: Arc<dyn ReportRenderer>,
-        clock: Arc<dyn Clock>,
-        settings: ReportJobSettings,
-    ) -> Self {
+    pub fn new(p: ReportJobPorts, settings: ReportJobSettings) -> Self {
         Self {
-            reports,
-            build,
-            renderer,
-            clock,
+            reports: p.reports,
+            schedules: p.schedules,
+            build: p.build,
+            renderer: p.renderer,
+            clock: p.clock,
             settings,
         }
     }
@@ -269,26 +284,51 @@ impl RunReports {
         if expired > 0 {
             info!(expired, "report files past their retention deleted");
         }
+        let queued = self.queue_scheduled(now).await?;
+        if queued > 0 {
+            info!(queued, "scheduled reports queued");
+        }
         let due = self
             .reports
             .take_due(now, now + self.settings.lease, self.settings.batch)
             .await?;
         let taken = due.len();
         for report in due {
-            let outcome = self.attempt(&report).await;
+            let (outcome, alert) = self.attempt(&report).await;
             let at = self.clock.now();
             if let ReportOutcome::Failed(why) | ReportOutcome::RetryAt { error: why, .. } = &outcome
             {
                 warn!(report_id = %report.id, tenant_id = %report.tenant_id, error = %why, "report not made");
             }
             self.reports
-                .finish(report.tenant_id, report.id, &outcome, at)
+                .finish(report.tenant_id, report.id, &outcome, at, alert)
                 .await?;
         }
         Ok(taken)
     }
 
-    async fn attempt(&self, report: &Report) -> ReportOutcome {
+    /// Queues a report for every enabled schedule whose local time came
+    /// (once per schedule and local day, whichever worker gets there).
+    async fn queue_scheduled(&self, now: time::OffsetDateTime) -> Result<usize, AppError> {
+        let mut queued = 0;
+        for (schedule, zone) in self.schedules.enabled().await? {
+            let Some(day) = schedule.due_on(self.clock.local_now_in(&zone)) else {
+                continue;
+            };
+            if self
+                .schedules
+                .queue(&schedule, day, &schedule.report(now))
+                .await?
+            {
+                queued += 1;
+            }
+        }
+        Ok(queued)
+    }
+
+    /// Builds and renders one report; the alert to send with it when a
+    /// schedule queued it and it is done.
+    async fn attempt(&self, report: &Report) -> (ReportOutcome, Option<Alert>) {
         let req = super::ReportRequest {
             kind: report.kind,
             ad_account_id: report.ad_account_id,
@@ -297,9 +337,9 @@ impl RunReports {
         let built = match self.build.build(report.tenant_id, req).await {
             Ok(b) => b,
             Err(e @ (AppError::NotFound(_) | AppError::Validation(_))) => {
-                return ReportOutcome::Failed(e.to_string());
+                return (ReportOutcome::Failed(e.to_string()), None);
             }
-            Err(e) => return self.retry_or_fail(report, e.to_string()),
+            Err(e) => return (self.retry_or_fail(report, e.to_string()), None),
         };
         let renderer = self.renderer.clone();
         let (format, options) = (
@@ -316,14 +356,34 @@ impl RunReports {
         let rendered =
             tokio::task::spawn_blocking(move || renderer.render(&document, format, &options)).await;
         match rendered {
-            Ok(Ok(content)) => ReportOutcome::Done {
-                file_name: file_name(report.kind, report.format, &account_name, period),
-                content,
-                period,
-                expires_at: self.clock.now() + self.settings.retention,
-            },
-            Ok(Err(e)) => ReportOutcome::Failed(e.to_string()),
-            Err(e) => self.retry_or_fail(report, format!("rendering stopped: {e}")),
+            Ok(Ok(content)) => {
+                let now = self.clock.now();
+                let file_name = file_name(report.kind, report.format, &account_name, period);
+                let alert = report.schedule_id.map(|_| {
+                    let mut done = report.clone();
+                    done.file_name = Some(file_name.clone());
+                    let url = format!(
+                        "{}/api/v1/reports/{}/download",
+                        self.settings.public_base_url.trim_end_matches('/'),
+                        report.id
+                    );
+                    Alert::report_ready(&done, &account_name, period, &url, now)
+                });
+                (
+                    ReportOutcome::Done {
+                        file_name,
+                        content,
+                        period,
+                        expires_at: now + self.settings.retention,
+                    },
+                    alert,
+                )
+            }
+            Ok(Err(e)) => (ReportOutcome::Failed(e.to_string()), None),
+            Err(e) => (
+                self.retry_or_fail(report, format!("rendering stopped: {e}")),
+                None,
+            ),
         }
     }
 

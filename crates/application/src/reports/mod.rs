@@ -19,6 +19,7 @@
 
 pub mod content;
 mod jobs;
+mod schedules;
 
 use domain::ads::{AdAccount, DateRange};
 use domain::error::ValidationError;
@@ -39,9 +40,10 @@ use content::{
     comparison, days_ending, kpi_figures, spend_and_cpa_chart, top_and_bottom,
 };
 pub use jobs::{
-    DownloadReport, GetReport, ListReports, ReportFile, ReportJobSettings, RequestReport,
-    RequestReportInput, RunReports, file_name,
+    DownloadReport, GetReport, ListReports, ReportFile, ReportJobPorts, ReportJobSettings,
+    RequestReport, RequestReportInput, RunReports, file_name,
 };
+pub use schedules::{CreateReportSchedule, ReportSchedules, ScheduleInput};
 
 /// What a client asks for; every period field is optional and checked
 /// against the kind (`week` only for weekly, …).

@@ -163,6 +163,53 @@ impl Alert {
         )
     }
 
+    /// A scheduled report is ready: which one, for which account and days,
+    /// and where to download it (`download_url`, behind sign-in).
+    #[must_use]
+    pub fn report_ready(
+        report: &crate::report_jobs::Report,
+        account_name: &str,
+        period: crate::ads::DateRange,
+        download_url: &str,
+        at: OffsetDateTime,
+    ) -> Self {
+        let days = if period.from() == period.to() {
+            period.from().to_string()
+        } else {
+            format!("{} to {}", period.from(), period.to())
+        };
+        let file = report.file_name.clone().unwrap_or_default();
+        let title = format!(
+            "{} report ready: {account_name} ({days})",
+            capitalised(report.kind.as_str())
+        );
+        let body = format!(
+            "The {} report of \"{account_name}\" for {days} is ready ({}).\n\
+             Download: {download_url}\n\
+             File: {file}",
+            report.kind,
+            report.format.as_str().to_uppercase(),
+        );
+        new_alert(
+            report.tenant_id,
+            AlertKind::ReportReady,
+            Severity::Info,
+            title,
+            body,
+            json!({
+                "report_id": report.id.to_string(),
+                "ad_account_id": report.ad_account_id.to_string(),
+                "kind": report.kind.as_str(),
+                "format": report.format.as_str(),
+                "from": period.from().to_string(),
+                "to": period.to().to_string(),
+                "file_name": file,
+                "download_url": download_url,
+            }),
+            at,
+        )
+    }
+
     /// A suggestion's change was applied on the ad platform.
     #[must_use]
     pub fn action_applied(s: &Suggestion, rule_name: &str, at: OffsetDateTime) -> Self {
@@ -373,6 +420,14 @@ fn action_noun(s: &Suggestion) -> &'static str {
         Proposal::Budget { .. } => "budget change",
         Proposal::Notify => "notice",
     }
+}
+
+/// "Weekly" from "weekly".
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

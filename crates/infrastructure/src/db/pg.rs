@@ -303,6 +303,23 @@ pub mod schema {
             content -> Nullable<Bytea>,
             expires_at -> Nullable<Timestamptz>,
             failure -> Nullable<Text>,
+            schedule_id -> Nullable<Uuid>,
+        }
+    }
+
+    diesel::table! {
+        report_schedules (tenant_id, id) {
+            tenant_id -> Uuid,
+            id -> Uuid,
+            ad_account_id -> Uuid,
+            kind -> Text,
+            format -> Text,
+            decimal_separator -> Text,
+            hour -> Integer,
+            enabled -> Bool,
+            last_run_on -> Nullable<Date>,
+            created_by -> Text,
+            created_at -> Timestamptz,
         }
     }
 

@@ -6,12 +6,14 @@ use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use domain::ads::DateRange;
+use domain::notify::Alert;
 use domain::page::{Page, PageRequest};
 use domain::report_jobs::{
-    Report, ReportOutcome, ReportRepository, ReportStatus, parse_separator, separator_name,
+    Report, ReportOutcome, ReportRepository, ReportSchedule, ReportScheduleRepository,
+    ReportStatus, parse_separator, separator_name,
 };
 use domain::reports::{ReportFormat, ReportKind};
-use domain::{RepoError, ReportId, TenantId};
+use domain::{RepoError, ReportId, ReportScheduleId, TenantId};
 use time::{Date, OffsetDateTime};
 
 use super::Db;
@@ -38,6 +40,25 @@ macro_rules! report_columns {
             reports::expires_at,
             reports::failure,
             reports::attempts,
+            reports::schedule_id,
+        )
+    };
+}
+
+macro_rules! schedule_columns {
+    () => {
+        (
+            report_schedules::id,
+            report_schedules::tenant_id,
+            report_schedules::ad_account_id,
+            report_schedules::kind,
+            report_schedules::format,
+            report_schedules::decimal_separator,
+            report_schedules::hour,
+            report_schedules::enabled,
+            report_schedules::last_run_on,
+            report_schedules::created_by,
+            report_schedules::created_at,
         )
     };
 }
@@ -61,6 +82,49 @@ struct ReportRow {
     expires_at: Option<OffsetDateTime>,
     failure: Option<String>,
     attempts: i32,
+    schedule_id: Option<DbId>,
+}
+
+#[derive(Debug, Queryable)]
+struct ScheduleRow {
+    id: DbId,
+    tenant_id: DbId,
+    ad_account_id: DbId,
+    kind: String,
+    format: String,
+    decimal_separator: String,
+    hour: i32,
+    enabled: bool,
+    last_run_on: Option<Date>,
+    created_by: String,
+    created_at: OffsetDateTime,
+}
+
+impl TryFrom<ScheduleRow> for ReportSchedule {
+    type Error = DbError;
+
+    fn try_from(r: ScheduleRow) -> Result<Self, DbError> {
+        Ok(ReportSchedule {
+            id: ReportScheduleId::from_uuid(r.id.0),
+            tenant_id: r.tenant_id.0.into(),
+            ad_account_id: r.ad_account_id.0.into(),
+            kind: r
+                .kind
+                .parse::<ReportKind>()
+                .map_err(|e| corrupt("kind", e))?,
+            format: r
+                .format
+                .parse::<ReportFormat>()
+                .map_err(|e| corrupt("format", e))?,
+            decimal_separator: parse_separator(&r.decimal_separator)
+                .ok_or_else(|| corrupt("decimal_separator", &r.decimal_separator))?,
+            hour: u8::try_from(r.hour).map_err(|e| corrupt("hour", e))?,
+            enabled: r.enabled,
+            last_run_on: r.last_run_on,
+            created_by: r.created_by,
+            created_at: r.created_at,
+        })
+    }
 }
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> DbError {
@@ -104,33 +168,44 @@ impl TryFrom<ReportRow> for Report {
             expires_at: r.expires_at,
             failure: r.failure,
             attempts: r.attempts,
+            schedule_id: r.schedule_id.map(|id| ReportScheduleId::from_uuid(id.0)),
         })
     }
+}
+
+/// Inserts a queued report (the body of [`ReportRepository::create`] and of
+/// a schedule's [`ReportScheduleRepository::queue`]).
+macro_rules! insert_report {
+    ($c:ident, $r:expr) => {{
+        let r = $r;
+        diesel::insert_into(reports::table)
+            .values((
+                reports::tenant_id.eq(db_id(r.tenant_id)),
+                reports::id.eq(DbId(r.id.into_uuid())),
+                reports::ad_account_id.eq(db_id(r.ad_account_id)),
+                reports::kind.eq(r.kind.as_str()),
+                reports::period_from.eq(r.period.map(|p| p.from())),
+                reports::period_to.eq(r.period.map(|p| p.to())),
+                reports::format.eq(r.format.as_str()),
+                reports::decimal_separator.eq(separator_name(r.decimal_separator)),
+                reports::status.eq(r.status.as_str()),
+                reports::requested_by.eq(&r.requested_by),
+                reports::created_at.eq(r.created_at),
+                reports::due_at.eq(Some(r.created_at)),
+                reports::attempts.eq(r.attempts),
+                reports::schedule_id.eq(r.schedule_id.map(|s| DbId(s.into_uuid()))),
+            ))
+            .execute($c)
+            .await
+            .map_err(|e| DbError::from(e).referencing("ad_account_id"))
+    }};
 }
 
 #[async_trait]
 impl ReportRepository for Db {
     async fn create(&self, r: &Report) -> Result<(), RepoError> {
         on_db!(&self.pool, |c| {
-            diesel::insert_into(reports::table)
-                .values((
-                    reports::tenant_id.eq(db_id(r.tenant_id)),
-                    reports::id.eq(DbId(r.id.into_uuid())),
-                    reports::ad_account_id.eq(db_id(r.ad_account_id)),
-                    reports::kind.eq(r.kind.as_str()),
-                    reports::period_from.eq(r.period.map(|p| p.from())),
-                    reports::period_to.eq(r.period.map(|p| p.to())),
-                    reports::format.eq(r.format.as_str()),
-                    reports::decimal_separator.eq(separator_name(r.decimal_separator)),
-                    reports::status.eq(r.status.as_str()),
-                    reports::requested_by.eq(&r.requested_by),
-                    reports::created_at.eq(r.created_at),
-                    reports::due_at.eq(Some(r.created_at)),
-                    reports::attempts.eq(r.attempts),
-                ))
-                .execute(c)
-                .await
-                .map_err(|e| DbError::from(e).referencing("ad_account_id"))?;
+            insert_report!(c, r)?;
             Ok(())
         })
     }
@@ -241,58 +316,65 @@ impl ReportRepository for Db {
         id: ReportId,
         outcome: &ReportOutcome,
         at: OffsetDateTime,
+        alert: Option<Alert>,
     ) -> Result<(), RepoError> {
         on_db!(&self.pool, |c| {
-            let row = reports::table
-                .filter(reports::tenant_id.eq(db_id(t)))
-                .filter(reports::id.eq(DbId(id.into_uuid())))
-                .filter(reports::status.eq(ReportStatus::Queued.as_str()));
-            match outcome {
-                ReportOutcome::Done {
-                    file_name,
-                    content,
-                    period,
-                    expires_at,
-                } => {
-                    let size = i64::try_from(content.len()).unwrap_or(i64::MAX);
-                    diesel::update(row)
-                        .set((
-                            reports::status.eq(ReportStatus::Done.as_str()),
-                            reports::period_from.eq(Some(period.from())),
-                            reports::period_to.eq(Some(period.to())),
-                            reports::file_name.eq(Some(file_name)),
-                            reports::size_bytes.eq(Some(size)),
-                            reports::content.eq(Some(content)),
-                            reports::expires_at.eq(Some(*expires_at)),
-                            reports::finished_at.eq(Some(at)),
-                            reports::due_at.eq(None::<OffsetDateTime>),
-                            reports::failure.eq(None::<String>),
-                        ))
-                        .execute(c)
-                        .await?;
+            c.transaction(async |c| {
+                let row = reports::table
+                    .filter(reports::tenant_id.eq(db_id(t)))
+                    .filter(reports::id.eq(DbId(id.into_uuid())))
+                    .filter(reports::status.eq(ReportStatus::Queued.as_str()));
+                match outcome {
+                    ReportOutcome::Done {
+                        file_name,
+                        content,
+                        period,
+                        expires_at,
+                    } => {
+                        let size = i64::try_from(content.len()).unwrap_or(i64::MAX);
+                        diesel::update(row)
+                            .set((
+                                reports::status.eq(ReportStatus::Done.as_str()),
+                                reports::period_from.eq(Some(period.from())),
+                                reports::period_to.eq(Some(period.to())),
+                                reports::file_name.eq(Some(file_name)),
+                                reports::size_bytes.eq(Some(size)),
+                                reports::content.eq(Some(content)),
+                                reports::expires_at.eq(Some(*expires_at)),
+                                reports::finished_at.eq(Some(at)),
+                                reports::due_at.eq(None::<OffsetDateTime>),
+                                reports::failure.eq(None::<String>),
+                            ))
+                            .execute(c)
+                            .await?;
+                    }
+                    ReportOutcome::Failed(why) => {
+                        diesel::update(row)
+                            .set((
+                                reports::status.eq(ReportStatus::Failed.as_str()),
+                                reports::failure.eq(Some(why)),
+                                reports::finished_at.eq(Some(at)),
+                                reports::due_at.eq(None::<OffsetDateTime>),
+                            ))
+                            .execute(c)
+                            .await?;
+                    }
+                    ReportOutcome::RetryAt { at: next, error } => {
+                        diesel::update(row)
+                            .set((
+                                reports::failure.eq(Some(error)),
+                                reports::due_at.eq(Some(*next)),
+                            ))
+                            .execute(c)
+                            .await?;
+                    }
                 }
-                ReportOutcome::Failed(why) => {
-                    diesel::update(row)
-                        .set((
-                            reports::status.eq(ReportStatus::Failed.as_str()),
-                            reports::failure.eq(Some(why)),
-                            reports::finished_at.eq(Some(at)),
-                            reports::due_at.eq(None::<OffsetDateTime>),
-                        ))
-                        .execute(c)
-                        .await?;
+                if let Some(alert) = &alert {
+                    super::alerts::enqueue_in_tx(c, alert).await?;
                 }
-                ReportOutcome::RetryAt { at: next, error } => {
-                    diesel::update(row)
-                        .set((
-                            reports::failure.eq(Some(error)),
-                            reports::due_at.eq(Some(*next)),
-                        ))
-                        .execute(c)
-                        .await?;
-                }
-            }
-            Ok(())
+                Ok::<_, DbError>(())
+            })
+            .await
         })
     }
 
@@ -310,6 +392,139 @@ impl ReportRepository for Db {
             .execute(c)
             .await?;
             Ok(u64::try_from(n).unwrap_or(0))
+        })
+    }
+}
+
+#[async_trait]
+impl ReportScheduleRepository for Db {
+    async fn create(&self, s: &ReportSchedule) -> Result<(), RepoError> {
+        on_db!(&self.pool, |c| {
+            diesel::insert_into(report_schedules::table)
+                .values((
+                    report_schedules::tenant_id.eq(db_id(s.tenant_id)),
+                    report_schedules::id.eq(DbId(s.id.into_uuid())),
+                    report_schedules::ad_account_id.eq(db_id(s.ad_account_id)),
+                    report_schedules::kind.eq(s.kind.as_str()),
+                    report_schedules::format.eq(s.format.as_str()),
+                    report_schedules::decimal_separator.eq(separator_name(s.decimal_separator)),
+                    report_schedules::hour.eq(i32::from(s.hour)),
+                    report_schedules::enabled.eq(s.enabled),
+                    report_schedules::last_run_on.eq(s.last_run_on),
+                    report_schedules::created_by.eq(&s.created_by),
+                    report_schedules::created_at.eq(s.created_at),
+                ))
+                .execute(c)
+                .await
+                .map_err(|e| DbError::from(e).referencing("ad_account_id"))?;
+            Ok(())
+        })
+    }
+
+    async fn get(
+        &self,
+        t: TenantId,
+        id: ReportScheduleId,
+    ) -> Result<Option<ReportSchedule>, RepoError> {
+        on_db!(&self.pool, |c| {
+            let row = report_schedules::table
+                .filter(report_schedules::tenant_id.eq(db_id(t)))
+                .filter(report_schedules::id.eq(DbId(id.into_uuid())))
+                .select(schedule_columns!())
+                .first::<ScheduleRow>(c)
+                .await
+                .optional()?;
+            row.map(ReportSchedule::try_from).transpose()
+        })
+    }
+
+    async fn list(
+        &self,
+        t: TenantId,
+        page: PageRequest,
+    ) -> Result<Page<ReportSchedule>, RepoError> {
+        let items: Vec<ReportSchedule> = on_db!(&self.pool, |c| {
+            let mut q = report_schedules::table
+                .filter(report_schedules::tenant_id.eq(db_id(t)))
+                .select(schedule_columns!())
+                .into_boxed();
+            if let Some(after) = page.after() {
+                q = q.filter(report_schedules::id.lt(DbId(after)));
+            }
+            let rows = q
+                .order(report_schedules::id.desc())
+                .limit(page.fetch_limit())
+                .load::<ScheduleRow>(c)
+                .await?;
+            rows.into_iter().map(ReportSchedule::try_from).collect()
+        })?;
+        Ok(page.into_page(items, |s| s.id.into_uuid()))
+    }
+
+    async fn delete(&self, t: TenantId, id: ReportScheduleId) -> Result<bool, RepoError> {
+        on_db!(&self.pool, |c| {
+            let n = diesel::delete(
+                report_schedules::table
+                    .filter(report_schedules::tenant_id.eq(db_id(t)))
+                    .filter(report_schedules::id.eq(DbId(id.into_uuid()))),
+            )
+            .execute(c)
+            .await?;
+            Ok(n == 1)
+        })
+    }
+
+    async fn enabled(&self) -> Result<Vec<(ReportSchedule, String)>, RepoError> {
+        on_db!(&self.pool, |c| {
+            let rows = report_schedules::table
+                .filter(report_schedules::enabled.eq(true))
+                .select(schedule_columns!())
+                .load::<ScheduleRow>(c)
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                let zone = ad_accounts::table
+                    .filter(ad_accounts::tenant_id.eq(row.tenant_id))
+                    .filter(ad_accounts::id.eq(row.ad_account_id))
+                    .select(ad_accounts::timezone)
+                    .first::<String>(c)
+                    .await
+                    .optional()?;
+                if let Some(zone) = zone {
+                    out.push((ReportSchedule::try_from(row)?, zone));
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    async fn queue(
+        &self,
+        schedule: &ReportSchedule,
+        day: Date,
+        report: &Report,
+    ) -> Result<bool, RepoError> {
+        on_db!(&self.pool, |c| {
+            c.transaction(async |c| {
+                let claimed = diesel::update(
+                    report_schedules::table
+                        .filter(report_schedules::tenant_id.eq(db_id(schedule.tenant_id)))
+                        .filter(report_schedules::id.eq(DbId(schedule.id.into_uuid())))
+                        .filter(
+                            report_schedules::last_run_on
+                                .is_null()
+                                .or(report_schedules::last_run_on.lt(day)),
+                        ),
+                )
+                .set(report_schedules::last_run_on.eq(Some(day)))
+                .execute(c)
+                .await?;
+                if claimed == 1 {
+                    insert_report!(c, report)?;
+                }
+                Ok::<_, DbError>(claimed == 1)
+            })
+            .await
         })
     }
 }

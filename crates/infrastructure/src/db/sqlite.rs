@@ -304,6 +304,23 @@ pub mod schema {
             content -> Nullable<Binary>,
             expires_at -> Nullable<TimestamptzSqlite>,
             failure -> Nullable<Text>,
+            schedule_id -> Nullable<Text>,
+        }
+    }
+
+    diesel::table! {
+        report_schedules (tenant_id, id) {
+            tenant_id -> Text,
+            id -> Text,
+            ad_account_id -> Text,
+            kind -> Text,
+            format -> Text,
+            decimal_separator -> Text,
+            hour -> Integer,
+            enabled -> Bool,
+            last_run_on -> Nullable<Date>,
+            created_by -> Text,
+            created_at -> TimestamptzSqlite,
         }
     }
 

@@ -55,8 +55,8 @@ pub struct ChannelRequest {
     #[schema(value_type = Object, example = json!({"webhook_url": "https://hooks.slack.com/services/T000/B000/XXXX"}))]
     pub config: Option<Value>,
     /// Alert kinds to send (`suggestion.created`, `anomaly.detected`,
-    /// `sync.failed`, `token.expired`, `action.applied`, `action.failed`);
-    /// empty or absent: all.
+    /// `sync.failed`, `token.expired`, `action.applied`, `action.failed`,
+    /// `report.ready`); empty or absent: all.
     pub events: Option<Vec<String>>,
     /// Lowest severity sent (`info`, `warning`, `critical`); absent: all.
     pub min_severity: Option<String>,
@@ -218,7 +218,8 @@ impl From<Delivery> for DeliveryDto {
 pub struct AlertDto {
     pub id: Uuid,
     /// `suggestion.created`, `anomaly.detected`, `sync.failed`,
-    /// `token.expired`, `action.applied`, `action.failed` or `channel.test`.
+    /// `token.expired`, `action.applied`, `action.failed`, `report.ready` or
+    /// `channel.test`.
     #[schema(example = "suggestion.created")]
     pub kind: String,
     /// `info`, `warning` or `critical`.

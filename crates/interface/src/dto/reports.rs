@@ -2,10 +2,12 @@
 //! decimal_separator?, date? | week? | month? | from?+to?}`; a report is
 //! `{id, ad_account_id, kind, format, decimal_separator, status, period?:
 //! {from, to}, requested_by, created_at, finished_at?, file_name?,
-//! size_bytes?, expires_at?, failure?, download_url?}`.
+//! size_bytes?, expires_at?, failure?, download_url?}`. A schedule is `{id,
+//! ad_account_id, kind, format, decimal_separator, hour, enabled,
+//! last_run_on?, created_by, created_at}`.
 
-use application::reports::{ReportInput, RequestReportInput};
-use domain::report_jobs::{Report, ReportStatus, separator_name};
+use application::reports::{ReportInput, RequestReportInput, ScheduleInput};
+use domain::report_jobs::{Report, ReportSchedule, ReportStatus, separator_name};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
@@ -166,4 +168,83 @@ pub struct ReportListQuery {
     pub limit: Option<String>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
+}
+
+/// `POST /report-schedules`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct ReportScheduleRequest {
+    pub ad_account_id: Option<Uuid>,
+    /// `daily` (every day), `weekly` (Mondays, the week before) or
+    /// `executive` (the 1st, the month before).
+    #[schema(example = "weekly")]
+    pub kind: Option<String>,
+    /// `csv`, `xlsx` or `pdf`.
+    #[schema(example = "pdf")]
+    pub format: Option<String>,
+    /// `point` (default) or `comma`.
+    pub decimal_separator: Option<String>,
+    /// Local hour (0–23) in the ad account's time zone; 8 when absent.
+    #[schema(example = 8)]
+    pub hour: Option<i64>,
+}
+
+impl From<ReportScheduleRequest> for ScheduleInput {
+    fn from(r: ReportScheduleRequest) -> Self {
+        Self {
+            ad_account_id: r.ad_account_id.map(Into::into),
+            kind: r.kind.unwrap_or_default(),
+            format: r.format.unwrap_or_default(),
+            decimal_separator: r.decimal_separator,
+            hour: r.hour,
+        }
+    }
+}
+
+/// A report schedule.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReportScheduleDto {
+    pub id: Uuid,
+    pub ad_account_id: Uuid,
+    #[schema(example = "weekly")]
+    pub kind: String,
+    #[schema(example = "pdf")]
+    pub format: String,
+    #[schema(example = "point")]
+    pub decimal_separator: String,
+    /// Local hour in the ad account's time zone.
+    #[schema(example = 8)]
+    pub hour: u8,
+    pub enabled: bool,
+    /// The local day it last queued a report.
+    #[serde(serialize_with = "date_opt", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub last_run_on: Option<time::Date>,
+    pub created_by: String,
+    #[serde(serialize_with = "timestamp")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+}
+
+impl From<ReportSchedule> for ReportScheduleDto {
+    fn from(s: ReportSchedule) -> Self {
+        Self {
+            id: s.id.into_uuid(),
+            ad_account_id: s.ad_account_id.into_uuid(),
+            kind: s.kind.as_str().to_owned(),
+            format: s.format.as_str().to_owned(),
+            decimal_separator: separator_name(s.decimal_separator).to_owned(),
+            hour: s.hour,
+            enabled: s.enabled,
+            last_run_on: s.last_run_on,
+            created_by: s.created_by,
+            created_at: s.created_at,
+        }
+    }
+}
+
+fn date_opt<S: serde::Serializer>(v: &Option<time::Date>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(d) => super::common::date(d, s),
+        None => s.serialize_none(),
+    }
 }

@@ -111,6 +111,14 @@ macro_rules! route_table {
             "/api/v1/reports" => { get: reports::list_reports, post: reports::create_report },
             "/api/v1/reports/{id}" => { get: reports::get_report },
             "/api/v1/reports/{id}/download" => { get: reports::download_report },
+            "/api/v1/report-schedules" => {
+                get: reports::list_schedules,
+                post: reports::create_schedule,
+            },
+            "/api/v1/report-schedules/{id}" => {
+                get: reports::get_schedule,
+                delete: reports::delete_schedule,
+            },
         }
     };
 }

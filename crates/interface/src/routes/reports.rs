@@ -1,20 +1,24 @@
 //! Report routes: `POST /reports` (queues one, 202), `GET /reports`,
 //! `GET /reports/{id}` and `GET /reports/{id}/download` (the file, with its
 //! content type and name). Any member may request and read reports; the
-//! report job renders them within seconds.
+//! report job renders them within seconds. `POST /report-schedules` (admins),
+//! `GET /report-schedules`, `GET`/`DELETE /report-schedules/{id}`.
 
 use actix_web::http::header::{self, ContentDisposition, DispositionParam, DispositionType};
 use actix_web::{HttpResponse, web};
-use domain::ReportId;
+use domain::{ReportId, ReportScheduleId};
 
 use super::page_request;
 use crate::auth::Auth;
-use crate::dto::reports::{ReportDto, ReportListQuery, ReportRequestDto};
+use crate::dto::reports::{
+    ReportDto, ReportListQuery, ReportRequestDto, ReportScheduleDto, ReportScheduleRequest,
+};
 use crate::envelope::{self as env};
 use crate::error::{ApiError, parse_uuid};
 #[allow(unused_imports)] // referenced by the `#[utoipa::path]` attributes only
 use crate::openapi::{
     E400, E401, E403, E404, E409, E413, E422, E429, E500, E503, ReportEnvelope, ReportListEnvelope,
+    ReportScheduleEnvelope, ReportScheduleListEnvelope,
 };
 use crate::state::AppState;
 
@@ -120,4 +124,93 @@ pub async fn download_report(
         })
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .body(file.content))
+}
+
+/// Schedule an ad account's report (admins and up): `daily` every day,
+/// `weekly` on Mondays (the week before), `executive` on the 1st (the month
+/// before), from `hour` (8 by default) in the account's time zone. Each
+/// one rendered raises a `report.ready` alert with the download link on the
+/// organization's notification channels.
+#[utoipa::path(
+    post, path = "/api/v1/report-schedules", tag = "reports",
+    security(("bearer_auth" = []), ("api_key" = [])),
+    request_body = ReportScheduleRequest,
+    responses(
+        (status = 201, description = "Created", body = ReportScheduleEnvelope,
+         headers(("Location" = String, description = "`/api/v1/report-schedules/{id}`"))),
+        E400, E401, E403, E404, E413, E422, E429, E500, E503,
+    )
+)]
+pub async fn create_schedule(
+    Auth(actor): Auth,
+    state: web::Data<AppState>,
+    body: web::Json<ReportScheduleRequest>,
+) -> Reply {
+    let schedule = state
+        .reports
+        .create_schedule
+        .execute(&actor, body.into_inner().into())
+        .await?;
+    let location = format!("/api/v1/report-schedules/{}", schedule.id);
+    env::created(state.version, &location, ReportScheduleDto::from(schedule))
+}
+
+/// The organization's report schedules, newest first.
+#[utoipa::path(
+    get, path = "/api/v1/report-schedules", tag = "reports",
+    security(("bearer_auth" = []), ("api_key" = [])),
+    params(ReportListQuery),
+    responses(
+        (status = 200, description = "A page of schedules", body = ReportScheduleListEnvelope),
+        E400, E401, E403, E422, E429, E500, E503,
+    )
+)]
+pub async fn list_schedules(
+    Auth(actor): Auth,
+    state: web::Data<AppState>,
+    q: web::Query<ReportListQuery>,
+) -> Reply {
+    let page = page_request(q.limit.as_deref(), q.cursor.as_deref())?;
+    let items = state.reports.schedules.list(&actor, page).await?;
+    env::page(state.version, items, ReportScheduleDto::from)
+}
+
+/// One report schedule.
+#[utoipa::path(
+    get, path = "/api/v1/report-schedules/{id}", tag = "reports",
+    security(("bearer_auth" = []), ("api_key" = [])),
+    params(("id" = Uuid, Path, description = "Schedule id")),
+    responses(
+        (status = 200, description = "The schedule", body = ReportScheduleEnvelope),
+        E400, E401, E403, E404, E429, E500, E503,
+    )
+)]
+pub async fn get_schedule(
+    Auth(actor): Auth,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Reply {
+    let id = ReportScheduleId::from_uuid(parse_uuid("id", &path)?);
+    let schedule = state.reports.schedules.get(&actor, id).await?;
+    env::ok(state.version, ReportScheduleDto::from(schedule))
+}
+
+/// Delete a report schedule (admins and up); the reports it made stay.
+#[utoipa::path(
+    delete, path = "/api/v1/report-schedules/{id}", tag = "reports",
+    security(("bearer_auth" = []), ("api_key" = [])),
+    params(("id" = Uuid, Path, description = "Schedule id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        E400, E401, E403, E404, E429, E500, E503,
+    )
+)]
+pub async fn delete_schedule(
+    Auth(actor): Auth,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Reply {
+    let id = ReportScheduleId::from_uuid(parse_uuid("id", &path)?);
+    state.reports.schedules.delete(&actor, id).await?;
+    Ok(env::no_content())
 }

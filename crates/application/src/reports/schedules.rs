@@ -1,0 +1,164 @@
+//! Report schedules: admins set up an ad account's daily, weekly or monthly
+//! (executive) report; the report job queues it when the account's local
+//! hour comes and tells the notification channels when it is ready.
+
+use std::sync::Arc;
+
+use domain::error::ValidationError;
+use domain::identity::{Actor, Permission};
+use domain::page::{Page, PageRequest};
+use domain::platform::Clock;
+use domain::report_jobs::{ReportSchedule, ReportScheduleRepository, parse_separator};
+use domain::reports::{DecimalSeparator, ReportFormat, ReportKind};
+use domain::{AdAccountId, ReportScheduleId};
+
+use super::BuildReport;
+use crate::error::require;
+use crate::{AppError, Resource};
+
+/// `POST /report-schedules`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScheduleInput {
+    pub ad_account_id: Option<AdAccountId>,
+    /// `daily`, `weekly` (Mondays) or `executive` (the 1st, last month).
+    pub kind: String,
+    pub format: String,
+    /// `point` (default) or `comma`.
+    pub decimal_separator: Option<String>,
+    /// Local hour 0–23 in the ad account's time zone; 8 when absent.
+    pub hour: Option<i64>,
+}
+
+/// Sets up a schedule (admins and up).
+pub struct CreateReportSchedule {
+    schedules: Arc<dyn ReportScheduleRepository>,
+    build: Arc<BuildReport>,
+    clock: Arc<dyn Clock>,
+}
+
+impl CreateReportSchedule {
+    #[must_use]
+    pub fn new(
+        schedules: Arc<dyn ReportScheduleRepository>,
+        build: Arc<BuildReport>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            schedules,
+            build,
+            clock,
+        }
+    }
+
+    /// # Errors
+    /// 403 below admin; 422 for every bad field at once; 404 for an ad
+    /// account missing or another tenant's.
+    pub async fn execute(
+        &self,
+        actor: &Actor,
+        input: ScheduleInput,
+    ) -> Result<ReportSchedule, AppError> {
+        require(actor, Permission::Write)?;
+        let mut errors = ValidationError::default();
+        if input.ad_account_id.is_none() {
+            errors.add("ad_account_id", "is required");
+        }
+        let kind = input
+            .kind
+            .parse::<ReportKind>()
+            .map_err(|e| errors.add("kind", &format!("must be one of {}", e.expected)))
+            .ok();
+        let format = input
+            .format
+            .parse::<ReportFormat>()
+            .map_err(|e| errors.add("format", &format!("must be one of {}", e.expected)))
+            .ok();
+        let separator = match input.decimal_separator.as_deref() {
+            None => Some(DecimalSeparator::Point),
+            Some(s) => parse_separator(s).or_else(|| {
+                errors.add("decimal_separator", "must be one of point, comma");
+                None
+            }),
+        };
+        let hour = match input.hour {
+            None => None,
+            Some(h) => match u8::try_from(h) {
+                Ok(h) if h <= 23 => Some(h),
+                _ => {
+                    errors.add("hour", "must be between 0 and 23");
+                    None
+                }
+            },
+        };
+        let (Some(account), Some(kind), Some(format), Some(separator)) =
+            (input.ad_account_id, kind, format, separator)
+        else {
+            return Err(errors.into());
+        };
+        errors.into_result()?;
+        let t = actor.tenant_id;
+        self.build.gold.account(t, account).await?;
+        let schedule = ReportSchedule::new(
+            t,
+            account,
+            kind,
+            format,
+            separator,
+            hour,
+            actor.label(),
+            self.clock.now(),
+        )?;
+        self.schedules.create(&schedule).await?;
+        Ok(schedule)
+    }
+}
+
+/// The tenant's schedules, newest first; one schedule; deleting one.
+pub struct ReportSchedules {
+    schedules: Arc<dyn ReportScheduleRepository>,
+}
+
+impl ReportSchedules {
+    #[must_use]
+    pub fn new(schedules: Arc<dyn ReportScheduleRepository>) -> Self {
+        Self { schedules }
+    }
+
+    /// # Errors
+    /// Storage failures.
+    pub async fn list(
+        &self,
+        actor: &Actor,
+        page: PageRequest,
+    ) -> Result<Page<ReportSchedule>, AppError> {
+        require(actor, Permission::Read)?;
+        Ok(self.schedules.list(actor.tenant_id, page).await?)
+    }
+
+    /// # Errors
+    /// 404 for a schedule missing or another tenant's.
+    pub async fn get(
+        &self,
+        actor: &Actor,
+        id: ReportScheduleId,
+    ) -> Result<ReportSchedule, AppError> {
+        require(actor, Permission::Read)?;
+        self.schedules
+            .get(actor.tenant_id, id)
+            .await?
+            .ok_or(AppError::NotFound(Resource::ReportSchedule))
+    }
+
+    /// Deletes it (admins and up); the reports it queued stay.
+    ///
+    /// # Errors
+    /// 403 below admin; 404 for a schedule missing or another tenant's.
+    pub async fn delete(&self, actor: &Actor, id: ReportScheduleId) -> Result<(), AppError> {
+        require(actor, Permission::Write)?;
+        if self.schedules.delete(actor.tenant_id, id).await? {
+            Ok(())
+        } else {
+            Err(AppError::NotFound(Resource::ReportSchedule))
+        }
+    }
+}

@@ -1,0 +1,2 @@
+ALTER TABLE reports DROP COLUMN schedule_id;
+DROP TABLE report_schedules;
