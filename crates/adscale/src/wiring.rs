@@ -675,15 +675,19 @@ fn alerts(
         base: time::Duration::try_from(a.backoff_base).context("ALERTS_BACKOFF_BASE_SECS")?,
         max: time::Duration::try_from(a.backoff_max).context("ALERTS_BACKOFF_MAX_SECS")?,
     };
-    let deliver = Arc::new(DeliverAlerts::new(
-        db.clone(),
-        notifier,
-        secrets.clone(),
-        clock.clone(),
-        policy,
-        time::Duration::try_from(a.lease).context("ALERTS_LEASE_SECS")?,
-        a.batch,
-    ));
+    let deliver = Arc::new(
+        DeliverAlerts::new(
+            db.clone(),
+            notifier,
+            secrets.clone(),
+            clock.clone(),
+            policy,
+            time::Duration::try_from(a.lease).context("ALERTS_LEASE_SECS")?,
+            a.batch,
+        )
+        // Scheduled reports travel as e-mail attachments.
+        .with_attachments(db.clone()),
+    );
     let api = AlertsApi {
         list_channels: ListChannels::new(db.clone()),
         create_channel: CreateChannel::new(

@@ -225,6 +225,38 @@ pub trait Notifier: Send + Sync {
     /// [`DeliveryError::Retryable`] when a later attempt may succeed,
     /// [`DeliveryError::Permanent`] when it cannot.
     async fn deliver(&self, target: &ChannelTarget, alert: &Alert) -> Result<(), DeliveryError>;
+
+    /// As [`Self::deliver`], with files for channels that can carry them
+    /// (e-mail attaches them); the others ignore them, which is the default.
+    ///
+    /// # Errors
+    /// As [`Self::deliver`].
+    async fn deliver_with(
+        &self,
+        target: &ChannelTarget,
+        alert: &Alert,
+        _attachments: &[Attachment],
+    ) -> Result<(), DeliveryError> {
+        self.deliver(target, alert).await
+    }
+}
+
+/// A file sent with an alert (a scheduled report, on e-mail).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub file_name: String,
+    /// Its media type, e.g. `application/pdf`.
+    pub content_type: String,
+    pub content: Vec<u8>,
+}
+
+/// The files that go with an alert (none for most kinds).
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait AlertAttachments: Send + Sync {
+    /// # Errors
+    /// Storage failures.
+    async fn attachments(&self, alert: &Alert) -> Result<Vec<Attachment>, crate::RepoError>;
 }
 
 #[cfg(test)]

@@ -50,7 +50,7 @@ const NOW: OffsetDateTime = datetime!(2030-01-01 00:00 UTC);
 
 /// The worker's delivery step over the test app's database, with e-mail
 /// through `smtp` when given; three attempts, 10 s doubling to 60 s.
-fn deliverer(t: &TestApp, smtp: Option<&SmtpSink>) -> DeliverAlerts {
+pub(crate) fn deliverer(t: &TestApp, smtp: Option<&SmtpSink>) -> DeliverAlerts {
     let email = smtp.map(|s| {
         EmailNotifier::new(
             &s.url(),

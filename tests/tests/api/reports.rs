@@ -12,10 +12,12 @@ use application::analysis::GoldReader;
 use application::reports::{BuildReport, ReportJobPorts, ReportJobSettings, RunReports};
 use calamine::{Data, Reader, Xlsx};
 use domain::platform::Clock;
+use infrastructure::notify::testing::SmtpSink;
 use infrastructure::reports::DocumentRenderer;
 use serde_json::{Value, json};
 use time::{Date, OffsetDateTime};
 
+use crate::alerts::deliverer;
 use crate::ingestion::{import, new_account};
 use crate::suggestions::CSV;
 
@@ -343,6 +345,20 @@ async fn a_weekly_schedule_queues_its_report_on_monday_morning_once_and_announce
     );
     let id = schedule["id"].as_str().unwrap();
 
+    // An e-mail channel: the report arrives attached.
+    let smtp = SmtpSink::start(None).await;
+    let r = call(
+        &app,
+        Method::POST,
+        "/api/v1/notification-channels",
+        &owner,
+        Some(
+            json!({"name": "Reports mail", "kind": "email", "config": {"to": ["ana@client.test"]}}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.body);
+
     let db = t.adapters.db.clone();
     let monday: Arc<dyn Clock> = Arc::new(MondayMorning);
     let gold = GoldReader::new(
@@ -384,6 +400,20 @@ async fn a_weekly_schedule_queues_its_report_on_monday_morning_once_and_announce
             report["id"].as_str().unwrap()
         ))
     );
+    let deliver = deliverer(&t, Some(&smtp)).with_attachments(t.adapters.db.clone());
+    assert_eq!(deliver.run_once().await.unwrap().delivered, 1);
+    let mails = smtp.received();
+    assert_eq!(mails.len(), 1);
+    let mail = mails[0].body();
+    let file = report["file_name"].as_str().unwrap();
+    // The attachment's header, unfolded (long names use RFC 2231 `filename*0=`).
+    let part = mail
+        .replace("\n ", " ")
+        .split("Content-Disposition: attachment;")
+        .nth(1)
+        .map(|rest| rest.lines().next().unwrap_or_default().to_owned());
+    assert!(part.is_some_and(|p| p.contains(file)), "{mail}");
+    assert!(mail.contains("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"));
     let listed = get(&app, &owner, &format!("/api/v1/report-schedules/{id}")).await;
     assert_eq!(listed.data()["last_run_on"], json!("2026-10-05"));
 

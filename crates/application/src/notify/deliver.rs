@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use domain::ingestion::SecretBox;
 use domain::notify::{
-    AlertOutbox, ChannelState, ChannelTarget, ClaimedDelivery, DeliveryOutcome, Notifier,
-    RetryPolicy, jitter_for,
+    Alert, AlertAttachments, AlertOutbox, Attachment, ChannelState, ChannelTarget, ClaimedDelivery,
+    DeliveryOutcome, Notifier, RetryPolicy, jitter_for,
 };
 use domain::platform::Clock;
 use time::{Duration, OffsetDateTime};
@@ -49,6 +49,7 @@ pub struct DeliverAlerts {
     policy: RetryPolicy,
     lease: Duration,
     batch: u32,
+    attachments: Option<Arc<dyn AlertAttachments>>,
 }
 
 impl DeliverAlerts {
@@ -70,7 +71,29 @@ impl DeliverAlerts {
             policy,
             lease,
             batch: batch.max(1),
+            attachments: None,
         }
+    }
+
+    /// E-mails carry the files `attachments` finds for their alert (a
+    /// scheduled report); without it, no alert has files.
+    #[must_use]
+    pub fn with_attachments(mut self, attachments: Arc<dyn AlertAttachments>) -> Self {
+        self.attachments = Some(attachments);
+        self
+    }
+
+    /// The files to send with `alert` to `target`: only e-mail carries
+    /// them. A file that cannot be read is left out (the alert still names
+    /// where to download it) and logged.
+    async fn files_for(&self, target: &ChannelTarget, alert: &Alert) -> Vec<Attachment> {
+        let (Some(source), ChannelTarget::Email { .. }) = (&self.attachments, target) else {
+            return Vec::new();
+        };
+        source.attachments(alert).await.unwrap_or_else(|e| {
+            warn!(alert_id = %alert.id, error = %e, "alert attachment not read; sending without it");
+            Vec::new()
+        })
     }
 
     /// One round now: claims up to `batch` due deliveries and attempts each.
@@ -162,7 +185,13 @@ impl DeliverAlerts {
                     .to_owned(),
             };
         };
-        match self.notifier.deliver(&target, &d.alert).await {
+        let files = self.files_for(&target, &d.alert).await;
+        let sent = if files.is_empty() {
+            self.notifier.deliver(&target, &d.alert).await
+        } else {
+            self.notifier.deliver_with(&target, &d.alert, &files).await
+        };
+        match sent {
             Ok(()) => {
                 debug!(alert_id = %d.key.alert_id, channel_id = %d.key.channel_id, "alert delivered");
                 DeliveryOutcome::Delivered

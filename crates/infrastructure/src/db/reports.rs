@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use domain::ads::DateRange;
-use domain::notify::Alert;
+use domain::notify::{Alert, AlertAttachments, AlertKind, Attachment};
 use domain::page::{Page, PageRequest};
 use domain::report_jobs::{
     Report, ReportOutcome, ReportRepository, ReportSchedule, ReportScheduleRepository,
@@ -526,5 +526,36 @@ impl ReportScheduleRepository for Db {
             })
             .await
         })
+    }
+}
+
+#[async_trait]
+impl AlertAttachments for Db {
+    /// A `report.ready` alert carries its report's file while it is kept;
+    /// other alerts carry nothing.
+    async fn attachments(&self, alert: &Alert) -> Result<Vec<Attachment>, RepoError> {
+        if alert.kind != AlertKind::ReportReady {
+            return Ok(Vec::new());
+        }
+        let Some(id) = alert.data["report_id"]
+            .as_str()
+            .and_then(|s| s.parse::<ReportId>().ok())
+        else {
+            return Ok(Vec::new());
+        };
+        let t = alert.tenant_id;
+        let (Some(report), Some(content)) = (
+            ReportRepository::get(self, t, id).await?,
+            self.content(t, id).await?,
+        ) else {
+            return Ok(Vec::new());
+        };
+        Ok(vec![Attachment {
+            file_name: report
+                .file_name
+                .unwrap_or_else(|| format!("report.{}", report.format.extension())),
+            content_type: report.format.content_type().to_owned(),
+            content,
+        }])
     }
 }

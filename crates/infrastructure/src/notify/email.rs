@@ -12,9 +12,9 @@
 use std::fmt;
 use std::time::Duration;
 
-use domain::notify::{Alert, DeliveryError};
-use lettre::message::Mailbox;
+use domain::notify::{Alert, Attachment, DeliveryError};
 use lettre::message::header::ContentType;
+use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::Error as SmtpError;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -156,7 +156,21 @@ impl EmailNotifier {
     /// Permanent for no or invalid recipients and SMTP 5xx replies;
     /// retryable for SMTP 4xx replies, timeouts and connection failures.
     pub async fn send(&self, to: &[String], alert: &Alert) -> Result<(), DeliveryError> {
-        let message = self.message(to, alert)?;
+        self.send_with(to, alert, &[]).await
+    }
+
+    /// As [`Self::send`], with `attachments` as MIME attachments.
+    ///
+    /// # Errors
+    /// As [`Self::send`]; permanent for an attachment whose media type is
+    /// not one.
+    pub async fn send_with(
+        &self,
+        to: &[String],
+        alert: &Alert,
+        attachments: &[Attachment],
+    ) -> Result<(), DeliveryError> {
+        let message = self.message_with(to, alert, attachments)?;
         self.transport
             .send(message)
             .await
@@ -169,6 +183,20 @@ impl EmailNotifier {
     /// # Errors
     /// Permanent for no or invalid recipients.
     pub fn message(&self, to: &[String], alert: &Alert) -> Result<Message, DeliveryError> {
+        self.message_with(to, alert, &[])
+    }
+
+    /// The message for `alert` with `attachments` (plain text alone when
+    /// there are none; `multipart/mixed` otherwise).
+    ///
+    /// # Errors
+    /// Permanent for no or invalid recipients, or a bad media type.
+    pub fn message_with(
+        &self,
+        to: &[String],
+        alert: &Alert,
+        attachments: &[Attachment],
+    ) -> Result<Message, DeliveryError> {
         if to.is_empty() {
             return Err(DeliveryError::Permanent(
                 "the e-mail channel has no recipients".to_owned(),
@@ -177,8 +205,7 @@ impl EmailNotifier {
         let mut builder = Message::builder()
             .from(self.from.clone())
             .subject(format!("[AdScale] {}", alert.title.trim()))
-            .message_id(Some(format!("<alert.{}@{}>", alert.id, self.id_domain)))
-            .header(ContentType::TEXT_PLAIN);
+            .message_id(Some(format!("<alert.{}@{}>", alert.id, self.id_domain)));
         for (i, address) in to.iter().enumerate() {
             let mailbox: Mailbox = address.trim().parse().map_err(|_| {
                 DeliveryError::Permanent(format!(
@@ -189,9 +216,25 @@ impl EmailNotifier {
             })?;
             builder = builder.to(mailbox);
         }
-        builder
-            .body(text(alert))
-            .map_err(|_| DeliveryError::Permanent("the e-mail could not be built".to_owned()))
+        let built = if attachments.is_empty() {
+            builder.header(ContentType::TEXT_PLAIN).body(text(alert))
+        } else {
+            let mut parts = MultiPart::mixed().singlepart(SinglePart::plain(text(alert)));
+            for a in attachments {
+                let kind = ContentType::parse(&a.content_type).map_err(|_| {
+                    DeliveryError::Permanent(format!(
+                        "attachment {} has no valid media type",
+                        a.file_name
+                    ))
+                })?;
+                parts = parts.singlepart(
+                    lettre::message::Attachment::new(a.file_name.clone())
+                        .body(a.content.clone(), kind),
+                );
+            }
+            builder.multipart(parts)
+        };
+        built.map_err(|_| DeliveryError::Permanent("the e-mail could not be built".to_owned()))
     }
 }
 

@@ -22,7 +22,7 @@ pub mod webhook;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use domain::notify::{Alert, ChannelTarget, DeliveryError, Notifier};
+use domain::notify::{Alert, Attachment, ChannelTarget, DeliveryError, Notifier};
 use reqwest::{StatusCode, Url};
 
 pub use email::{EmailConfigError, EmailNotifier, SmtpSettings, SmtpTls};
@@ -84,18 +84,30 @@ impl ChannelNotifier {
 
 #[async_trait]
 impl Notifier for ChannelNotifier {
+    async fn deliver(&self, target: &ChannelTarget, alert: &Alert) -> Result<(), DeliveryError> {
+        self.deliver_with(target, alert, &[]).await
+    }
+
+    /// E-mail attaches `attachments`; Slack and webhooks carry the alert
+    /// only (its body names where to download the file).
     #[tracing::instrument(skip_all, fields(
         channel = target.kind_str(),
         alert_id = %alert.id,
         tenant_id = %alert.tenant_id,
         kind = alert.kind.as_str(),
+        attachments = attachments.len(),
     ))]
-    async fn deliver(&self, target: &ChannelTarget, alert: &Alert) -> Result<(), DeliveryError> {
+    async fn deliver_with(
+        &self,
+        target: &ChannelTarget,
+        alert: &Alert,
+        attachments: &[Attachment],
+    ) -> Result<(), DeliveryError> {
         let result = match target {
             ChannelTarget::Slack { webhook_url } => self.slack.send(webhook_url, alert).await,
             ChannelTarget::Webhook { url, secret } => self.webhook.send(url, secret, alert).await,
             ChannelTarget::Email { to } => match &self.email {
-                Some(email) => email.send(to, alert).await,
+                Some(email) => email.send_with(to, alert, attachments).await,
                 None => Err(DeliveryError::Permanent(
                     "e-mail is not configured".to_owned(),
                 )),
