@@ -61,6 +61,21 @@ pub fn settings(rate_limit: Option<u32>) -> Settings {
         },
         alerts: adscale::config::AlertsConfig::default(),
         smtp: None,
+        llm: None,
+    }
+}
+
+/// A language model at `base_url` for tests: no retries, a short timeout,
+/// a breaker that never opens.
+pub fn llm_settings(base_url: &str) -> infrastructure::llm::openai::OpenAiConfig {
+    infrastructure::llm::openai::OpenAiConfig {
+        base_url: base_url.to_owned(),
+        api_key: Some(infrastructure::llm::openai::LlmApiKey::new("sk-test")),
+        model: "gpt-4o-mini".to_owned(),
+        timeout: Duration::from_secs(5),
+        max_retries: 0,
+        breaker_threshold: 1000,
+        ..Default::default()
     }
 }
 
@@ -110,6 +125,19 @@ impl TestApp {
             settings(rate_limit),
         )
         .await
+    }
+
+    /// A fresh instance whose assistant asks the chat-completions API at
+    /// `llm_base_url` (e.g. a wiremock server's `uri()` + `/v1`).
+    pub async fn with_llm(backend: Backend, llm_base_url: &str) -> Self {
+        let mut s = settings(None);
+        s.llm = Some(llm_settings(llm_base_url));
+        let db = match backend {
+            Backend::Sqlite => TestDb::sqlite().await,
+            Backend::Postgres => TestDb::postgres().await,
+        };
+        let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
+        Self::over_with(std::sync::Arc::new(db), backend, &prefix, None, s).await
     }
 
     /// An instance with custom settings (e.g. the Graph API at a local server).

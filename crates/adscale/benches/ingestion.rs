@@ -191,6 +191,7 @@ fn settings(graph: &str) -> Settings {
         apply: application::rules::ApplySettings::default(),
         alerts: adscale::config::AlertsConfig::default(),
         smtp: None,
+        llm: None,
     }
 }
 

@@ -64,6 +64,9 @@ use infrastructure::secret_box::AesSecretBox;
 use interface::state::AnalysisApi;
 
 use crate::config::AlertsConfig;
+use application::assistant::{
+    Chat, DeleteConversation, FlagMessage, ListConversations, ListMessages,
+};
 use application::notify::{
     CreateChannel, DeleteChannel, DeliverAlerts, GetAlert, GetChannel, ListAlerts, ListChannels,
     TestChannel, UpdateChannel,
@@ -72,12 +75,15 @@ use application::reports::{
     BuildReport, CreateReportSchedule, DownloadReport, GetReport, ListReports, ReportJobPorts,
     ReportJobSettings, ReportSchedules, RequestReport, RunReports,
 };
+use domain::assistant::llm::LlmClient;
 use domain::notify::RetryPolicy;
 use domain::reports::ReportRenderer;
 use infrastructure::alerts_worker::AlertsWorkerConfig;
+use infrastructure::llm::openai::{OpenAiCompatibleClient, OpenAiConfig};
 use infrastructure::notify::{ChannelNotifier, EmailNotifier, SmtpSettings};
 use infrastructure::reports::DocumentRenderer;
 use interface::AlertsApi;
+use interface::state::AssistantApi;
 use interface::state::ReportsApi;
 
 use crate::config::{Config, Storage};
@@ -143,6 +149,8 @@ pub struct Settings {
     pub reports: ReportJobSettings,
     /// SMTP for e-mail alerts; `None`: e-mail deliveries fail ("not configured").
     pub smtp: Option<SmtpSettings>,
+    /// The assistant's language model; `None`: the built-in answerer replies.
+    pub llm: Option<OpenAiConfig>,
 }
 
 impl Settings {
@@ -192,6 +200,7 @@ impl Settings {
                 ..ReportJobSettings::default()
             },
             smtp: config.smtp.clone(),
+            llm: config.llm.clone(),
             jwt_secret,
             access_token_ttl_secs: config.access_token_ttl_secs,
             refresh_token_ttl_days: config.refresh_token_ttl_days,
@@ -557,6 +566,7 @@ pub fn build(a: &Adapters, s: &Settings) -> anyhow::Result<Built> {
         create_schedule: CreateReportSchedule::new(db.clone(), build_report.clone(), clock.clone()),
         schedules: ReportSchedules::new(db.clone()),
     };
+    let assistant = assistant(db, gold.clone(), s)?;
     let analysis = AnalysisApi {
         scores: ScoreCampaigns::new(gold.clone()),
         anomalies: DetectAnomalies::new(gold.clone()),
@@ -626,6 +636,7 @@ pub fn build(a: &Adapters, s: &Settings) -> anyhow::Result<Built> {
         audit: audit_api,
         alerts: alerts_api,
         reports,
+        assistant,
         analysis,
         health: Arc::new(HealthMonitor::new(a.probes.clone())),
         rate_limiter: a.rate_limiter.clone(),
@@ -709,4 +720,30 @@ fn alerts(
         get_alert: GetAlert::new(db.clone()),
     };
     Ok((api, deliver))
+}
+
+/// The assistant over gold, the suggestions and the conversations. With
+/// `LLM_BASE_URL` an OpenAI-compatible model answers (figures verified);
+/// without it the built-in answerer does.
+///
+/// # Errors
+/// The model client cannot be configured (e.g. a malformed base URL).
+fn assistant(db: &Arc<Db>, gold: GoldReader, s: &Settings) -> anyhow::Result<AssistantApi> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let llm: Option<Arc<dyn LlmClient>> = match &s.llm {
+        Some(config) => {
+            let client = OpenAiCompatibleClient::new(config.clone())
+                .map_err(|e| anyhow::anyhow!("LLM_BASE_URL / LLM_MODEL: {e}"))?;
+            tracing::info!(model = %config.model, "the assistant answers with a language model");
+            Some(Arc::new(client))
+        }
+        None => None,
+    };
+    Ok(AssistantApi {
+        chat: Chat::new(db.clone(), gold, db.clone(), llm, clock),
+        list_conversations: ListConversations::new(db.clone()),
+        list_messages: ListMessages::new(db.clone()),
+        delete_conversation: DeleteConversation::new(db.clone()),
+        flag_message: FlagMessage::new(db.clone()),
+    })
 }

@@ -22,6 +22,8 @@ pub enum Resource {
     Alert,
     Report,
     ReportSchedule,
+    Conversation,
+    Message,
 }
 
 impl Resource {
@@ -42,6 +44,8 @@ impl Resource {
             Resource::NotificationChannel => "NOTIFICATION_CHANNEL_NOT_FOUND",
             Resource::Alert => "ALERT_NOT_FOUND",
             Resource::Report => "REPORT_NOT_FOUND",
+            Resource::Conversation => "CONVERSATION_NOT_FOUND",
+            Resource::Message => "MESSAGE_NOT_FOUND",
             Resource::ReportSchedule => "REPORT_SCHEDULE_NOT_FOUND",
         }
     }
@@ -62,6 +66,8 @@ impl Resource {
             Resource::NotificationChannel => "notification channel",
             Resource::Alert => "alert",
             Resource::Report => "report",
+            Resource::Conversation => "conversation",
+            Resource::Message => "message",
             Resource::ReportSchedule => "report schedule",
         }
     }

@@ -4,6 +4,7 @@
 
 pub mod ads;
 pub mod analysis;
+pub mod assistant;
 pub mod audit;
 pub mod error;
 pub mod identity;

@@ -21,6 +21,7 @@ use crate::dto::ads::{
 };
 use crate::dto::alerts::{AlertDto, ChannelDto};
 use crate::dto::analysis::{AnomaliesDto, BacktestDto, BudgetAllocationDto, ScoresDto, TrendsDto};
+use crate::dto::assistant::{ChatReplyDto, ConversationDto, MessageDto};
 use crate::dto::audit::AuditEntryDto;
 use crate::dto::identity::{
     ApiKeyDto, CreatedApiKeyDto, MeResponse, MemberDto, MembershipDto, RegisterResponse,
@@ -33,8 +34,8 @@ use crate::dto::suggestions::SuggestionDto;
 use crate::envelope::{ListMeta, Meta};
 use crate::error::ErrorBody;
 use crate::routes::{
-    ads, alerts, analysis, audit, identity, ingestion, platform, reports, route_table, rules,
-    suggestions,
+    ads, alerts, analysis, assistant, audit, identity, ingestion, platform, reports, route_table,
+    rules, suggestions,
 };
 
 /// Success envelopes as documented: one named schema per DTO whose `data`
@@ -93,6 +94,8 @@ documented_envelopes! {
     TrendsEnvelope => TrendsDto;
     BudgetAllocationEnvelope => BudgetAllocationDto;
     ReportEnvelope => ReportDto;
+    ChatReplyEnvelope => ChatReplyDto;
+    MessageEnvelope => MessageDto;
     ReportScheduleEnvelope => ReportScheduleDto;
 }
 
@@ -111,6 +114,8 @@ documented_list_envelopes! {
     AlertListEnvelope => AlertDto;
     AuditEntryListEnvelope => AuditEntryDto;
     ReportListEnvelope => ReportDto;
+    ConversationListEnvelope => ConversationDto;
+    MessageListEnvelope => MessageDto;
     ReportScheduleListEnvelope => ReportScheduleDto;
 }
 
@@ -246,6 +251,7 @@ macro_rules! api_doc {
                 (name = "analysis", description = "The Analyzer: campaign scores, anomalies, trends and budget-allocation proposals, read from gold"),
                 (name = "alerts", description = "Notification channels (Slack, e-mail, signed webhooks) and the alerts delivered to them, with each delivery's state"),
                 (name = "reports", description = "Daily, weekly and executive reports as CSV, XLSX or PDF: requested as jobs, downloaded when done"),
+                (name = "assistant", description = "Questions about an ad account answered from its data, with every figure verified (or a built-in answer without a model); conversations, their memory and flagged answers"),
                 (name = "platform", description = "Health, metrics and this document"),
             ),
         )]

@@ -12,6 +12,9 @@ use application::ads::{
 use application::analysis::{
     DetectAnomalies, DetectTrends, ProposeBudgetAllocation, ScoreCampaigns,
 };
+use application::assistant::{
+    Chat, DeleteConversation, FlagMessage, ListConversations, ListMessages,
+};
 use application::audit::ListAuditLog;
 use application::identity::{
     AddMember, AuthenticateAccessToken, AuthenticateApiKey, ChangeMemberRole, CreateApiKey, GetMe,
@@ -123,6 +126,15 @@ pub struct ReportsApi {
     pub schedules: ReportSchedules,
 }
 
+/// The assistant: chat and the organization's conversations.
+pub struct AssistantApi {
+    pub chat: Chat,
+    pub list_conversations: ListConversations,
+    pub list_messages: ListMessages,
+    pub delete_conversation: DeleteConversation,
+    pub flag_message: FlagMessage,
+}
+
 pub struct AuditApi {
     pub list_audit_log: ListAuditLog,
 }
@@ -153,6 +165,7 @@ pub struct AppState {
     pub audit: AuditApi,
     pub alerts: AlertsApi,
     pub reports: ReportsApi,
+    pub assistant: AssistantApi,
     pub health: Arc<HealthMonitor>,
     pub rate_limiter: Arc<dyn RateLimiter>,
     pub rate_limit: RateLimitSettings,

@@ -19,6 +19,7 @@ mod ads;
 mod alerts;
 mod analysis;
 mod apply;
+mod assistant;
 mod identity;
 mod ingestion;
 mod platform;

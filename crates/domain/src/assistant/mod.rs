@@ -4,9 +4,11 @@
 //! each figure matches the tenant's data and each number in the prose is one
 //! of those figures.
 //!
-//! Owns no prompts, conversations or storage (those belong to the chat use
-//! case) and never talks HTTP (the adapter lives in `infrastructure::llm`).
+//! [`chat`] owns conversations, their storage port and intent classification.
+//! Owns no prompts (those belong to the chat use case) and never talks HTTP
+//! (the adapter lives in `infrastructure::llm`).
 
+pub mod chat;
 pub mod figures;
 pub mod llm;
 mod numbers;

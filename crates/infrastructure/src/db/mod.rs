@@ -48,6 +48,7 @@ mod ads;
 pub(crate) mod alerts;
 mod audit;
 mod channels;
+mod conversations;
 mod error;
 mod identity;
 mod ingestion;

@@ -398,6 +398,37 @@ pub mod schema {
         }
     }
 
+    diesel::table! {
+        conversations (tenant_id, id) {
+            tenant_id -> Uuid,
+            id -> Uuid,
+            created_by -> Text,
+            title -> Text,
+            summary -> Nullable<Text>,
+            summarized_through -> Nullable<Uuid>,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        conversation_messages (tenant_id, id) {
+            tenant_id -> Uuid,
+            id -> Uuid,
+            conversation_id -> Uuid,
+            role -> Text,
+            content -> Text,
+            figures -> Json,
+            mode -> Nullable<Text>,
+            intent -> Nullable<Text>,
+            prompt_tokens -> BigInt,
+            completion_tokens -> BigInt,
+            flag_reason -> Nullable<Text>,
+            flagged_at -> Nullable<Timestamptz>,
+            created_at -> Timestamptz,
+        }
+    }
+
     diesel::allow_tables_to_appear_in_same_query!(
         organizations,
         users,

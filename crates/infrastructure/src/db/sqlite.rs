@@ -399,6 +399,37 @@ pub mod schema {
         }
     }
 
+    diesel::table! {
+        conversations (tenant_id, id) {
+            tenant_id -> Text,
+            id -> Text,
+            created_by -> Text,
+            title -> Text,
+            summary -> Nullable<Text>,
+            summarized_through -> Nullable<Text>,
+            created_at -> TimestamptzSqlite,
+            updated_at -> TimestamptzSqlite,
+        }
+    }
+
+    diesel::table! {
+        conversation_messages (tenant_id, id) {
+            tenant_id -> Text,
+            id -> Text,
+            conversation_id -> Text,
+            role -> Text,
+            content -> Text,
+            figures -> Text,
+            mode -> Nullable<Text>,
+            intent -> Nullable<Text>,
+            prompt_tokens -> BigInt,
+            completion_tokens -> BigInt,
+            flag_reason -> Nullable<Text>,
+            flagged_at -> Nullable<TimestamptzSqlite>,
+            created_at -> TimestamptzSqlite,
+        }
+    }
+
     diesel::allow_tables_to_appear_in_same_query!(
         organizations,
         users,

@@ -5,6 +5,7 @@
 pub mod ads;
 pub mod alerts;
 pub mod analysis;
+pub mod assistant;
 pub mod audit;
 pub mod common;
 pub mod identity;

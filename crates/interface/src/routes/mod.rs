@@ -10,6 +10,7 @@
 pub mod ads;
 pub mod alerts;
 pub mod analysis;
+pub mod assistant;
 pub mod audit;
 pub mod identity;
 pub mod ingestion;
@@ -107,6 +108,14 @@ macro_rules! route_table {
             "/api/v1/notification-channels/{id}/test" => { post: alerts::test_channel },
             "/api/v1/alerts" => { get: alerts::list_alerts },
             "/api/v1/alerts/{id}" => { get: alerts::get_alert },
+
+            "/api/v1/chat" => { post: assistant::chat },
+            "/api/v1/conversations" => { get: assistant::list_conversations },
+            "/api/v1/conversations/{id}" => { delete: assistant::delete_conversation },
+            "/api/v1/conversations/{id}/messages" => { get: assistant::list_messages },
+            "/api/v1/conversations/{id}/messages/{message_id}/flag" => {
+                post: assistant::flag_message,
+            },
 
             "/api/v1/reports" => { get: reports::list_reports, post: reports::create_report },
             "/api/v1/reports/{id}" => { get: reports::get_report },
