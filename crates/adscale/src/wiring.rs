@@ -546,7 +546,7 @@ pub fn build(a: &Adapters, s: &Settings) -> anyhow::Result<Built> {
         db.clone(),
         clock.clone(),
     ));
-    let build_report = Arc::new(BuildReport::new(gold.clone()));
+    let build_report = Arc::new(BuildReport::new(gold.clone()).with_suggestions(db.clone()));
     let renderer: Arc<dyn ReportRenderer> = Arc::new(DocumentRenderer::new());
     let run_reports = Arc::new(RunReports::new(
         ReportJobPorts {

@@ -8,6 +8,7 @@ use domain::analysis::Metric;
 use domain::analysis::trend::{TrendDirection, trend};
 use domain::kpi::{KpiTotals, Kpis, MONEY_DP};
 use domain::reports::{Axis, Cell, Chart, Column, ColumnKind, Figure, Series, Table};
+use domain::rules::{RuleLevel, Suggestion};
 use rust_decimal::{Decimal, RoundingStrategy};
 use time::{Date, Duration};
 
@@ -335,6 +336,91 @@ pub(crate) fn campaigns_with_budget_use(campaigns: &[CampaignGold], range: DateR
         .collect();
     Table {
         title: "Campaigns".to_owned(),
+        columns,
+        rows,
+    }
+}
+
+/// Days compared before and after an applied suggestion.
+pub const EFFECT_DAYS: i64 = 7;
+
+/// The applied suggestions of `range` on the account's campaigns, oldest
+/// first: when, what changed, and the campaign's spend per day, CPA and ROAS
+/// over the [`EFFECT_DAYS`] days before the change against the days after it
+/// (up to [`EFFECT_DAYS`], within the data read: `Empty` when there are
+/// none yet). Ad-set and ad suggestions are listed without the effect.
+pub(crate) fn applied_suggestions(
+    suggestions: &[Suggestion],
+    campaigns: &[CampaignGold],
+    range: DateRange,
+    last_day: Date,
+) -> Table {
+    let mut columns = vec![
+        Column::new("Applied", ColumnKind::Date),
+        Column::new("Entity", ColumnKind::Text),
+        Column::new("Change", ColumnKind::Text),
+    ];
+    for h in ["Spend/day", "CPA", "ROAS"] {
+        let kind = if h == "ROAS" {
+            ColumnKind::Ratio
+        } else {
+            ColumnKind::Money
+        };
+        columns.push(Column::new(format!("{h} before"), kind));
+        columns.push(Column::new(format!("{h} after"), kind));
+    }
+    let mut applied: Vec<(&Suggestion, Date)> = suggestions
+        .iter()
+        .filter_map(|s| Some((s, s.applied_at?.date())))
+        .filter(|(_, day)| range.contains(*day))
+        .collect();
+    applied.sort_by_key(|(s, day)| (*day, s.id));
+    let rows = applied
+        .into_iter()
+        .map(|(s, day)| {
+            let campaign = (s.level == RuleLevel::Campaign)
+                .then(|| {
+                    campaigns
+                        .iter()
+                        .find(|c| c.campaign.id.into_uuid() == s.entity_id)
+                })
+                .flatten();
+            let mut row = vec![
+                Cell::Date(day),
+                Cell::Text(s.entity_name.clone()),
+                Cell::Text(s.proposal.describe()),
+            ];
+            let before = days_ending(day - Duration::DAY, EFFECT_DAYS);
+            let after_end = (day + Duration::days(EFFECT_DAYS - 1)).min(last_day);
+            let after = DateRange::new(day, after_end).ok();
+            let per_day = |t: &KpiTotals, r: DateRange| {
+                round(t.spend / Decimal::from(r.days().max(1)), MONEY_DP)
+            };
+            let side = |r: Option<DateRange>| -> [Cell; 3] {
+                let (Some(c), Some(r)) = (campaign, r) else {
+                    return [Cell::Empty, Cell::Empty, Cell::Empty];
+                };
+                let t = sum_in(&c.days, r);
+                if t == KpiTotals::default() {
+                    return [Cell::Empty, Cell::Empty, Cell::Empty];
+                }
+                let k = Kpis::from_totals(&t);
+                [
+                    Cell::Number(per_day(&t, r)),
+                    Cell::number(k.cpa),
+                    Cell::number(k.roas),
+                ]
+            };
+            let (b, a) = (side(Some(before)), side(after));
+            for (x, y) in b.into_iter().zip(a) {
+                row.push(x);
+                row.push(y);
+            }
+            row
+        })
+        .collect();
+    Table {
+        title: "Applied suggestions and their effect".to_owned(),
         columns,
         rows,
     }

@@ -31,13 +31,19 @@ use rust_decimal::Decimal;
 use time::{Date, Duration, Month, Weekday};
 use tracing::instrument;
 
+use std::sync::Arc;
+
+use domain::rules::{Suggestion, SuggestionRepository, SuggestionStatus};
+
 use crate::AppError;
 use crate::analysis::gold::sum;
 use crate::analysis::{GoldReader, bounded_range, optional_date};
 use crate::error::require;
+use crate::paging::every_page;
 use content::{
-    DAILY_CHART_DAYS, Period, budget_use, campaigns_week_over_week, campaigns_with_budget_use,
-    comparison, days_ending, kpi_figures, spend_and_cpa_chart, top_and_bottom,
+    DAILY_CHART_DAYS, Period, applied_suggestions, budget_use, campaigns_week_over_week,
+    campaigns_with_budget_use, comparison, days_ending, kpi_figures, spend_and_cpa_chart,
+    top_and_bottom,
 };
 pub use jobs::{
     DownloadReport, GetReport, ListReports, ReportFile, ReportJobPorts, ReportJobSettings,
@@ -189,15 +195,37 @@ fn month(s: &str) -> Result<DateRange, &'static str> {
     DateRange::new(first, last).map_err(|_| BAD)
 }
 
-/// Builds one report's document from gold.
+/// Builds one report's document from gold (and, for the executive report,
+/// the suggestions applied in its period).
 pub struct BuildReport {
     gold: GoldReader,
+    suggestions: Option<Arc<dyn SuggestionRepository>>,
 }
 
 impl BuildReport {
     #[must_use]
     pub fn new(gold: GoldReader) -> Self {
-        Self { gold }
+        Self {
+            gold,
+            suggestions: None,
+        }
+    }
+
+    /// The executive report lists the suggestions applied in its period and
+    /// their effect; without this, it has no such table.
+    #[must_use]
+    pub fn with_suggestions(mut self, suggestions: Arc<dyn SuggestionRepository>) -> Self {
+        self.suggestions = Some(suggestions);
+        self
+    }
+
+    /// The tenant's applied suggestions (all of them: the caller keeps the
+    /// period's).
+    async fn applied(&self, t: TenantId) -> Result<Vec<Suggestion>, AppError> {
+        let Some(repo) = &self.suggestions else {
+            return Ok(Vec::new());
+        };
+        every_page(100, |p| repo.list(t, Some(SuggestionStatus::Applied), p)).await
     }
 
     /// # Errors
@@ -352,6 +380,20 @@ impl BuildReport {
                 );
                 doc.tables
                     .push(campaigns_with_budget_use(&gold.campaigns, period));
+                if self.suggestions.is_some() {
+                    // The effect is read up to yesterday, past the period's end.
+                    let effect = DateRange::new(
+                        period.from() - Duration::days(content::EFFECT_DAYS),
+                        yesterday,
+                    )?;
+                    let around = self.gold.daily(t, account.id, effect).await?;
+                    doc.tables.push(applied_suggestions(
+                        &self.applied(t).await?,
+                        &around.campaigns,
+                        period,
+                        yesterday,
+                    ));
+                }
                 doc.charts = vec![spend_and_cpa_chart(days, period)];
             }
         }

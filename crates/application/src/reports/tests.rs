@@ -320,3 +320,85 @@ fn default_periods_are_whole_and_end_by_yesterday() {
         DateRange::day(sunday)
     );
 }
+
+#[tokio::test]
+async fn executive_report_lists_the_period_s_applied_suggestions_with_their_effect() {
+    use domain::page::Page;
+    use domain::rules::{
+        MockSuggestionRepository, Proposal, Rule, RuleSpec, Suggestion, SuggestionStatus, Trigger,
+    };
+    use time::OffsetDateTime;
+
+    let (w, _, winner, loser) = world();
+    let rule = Rule::create(w.tenant, RuleSpec::seed(), NOW).unwrap();
+    let applied = |campaign: &Campaign, at: OffsetDateTime| {
+        let mut s = Suggestion::pending(
+            &rule,
+            campaign.id.into_uuid(),
+            campaign.name.clone(),
+            DateRange::day(at.date()),
+            Trigger {
+                matched: Vec::new(),
+                metrics: domain::rules::MetricSnapshot::default(),
+                reason: "test".to_owned(),
+            },
+            Proposal::Budget {
+                from: d("150.00"),
+                to: d("180.00"),
+            },
+            at,
+        );
+        s.status = SuggestionStatus::Applied;
+        s.applied_at = Some(at);
+        s
+    };
+    let in_period = applied(&winner, time::macros::datetime!(2026-02-20 10:00 UTC));
+    let before_period = applied(&loser, time::macros::datetime!(2026-01-15 10:00 UTC));
+    let mut repo = MockSuggestionRepository::new();
+    let tenant = w.tenant;
+    repo.expect_list().returning(move |t, status, _| {
+        assert_eq!(status, Some(SuggestionStatus::Applied));
+        Ok(Page {
+            items: if t == tenant {
+                vec![in_period.clone(), before_period.clone()]
+            } else {
+                Vec::new()
+            },
+            next_cursor: None,
+            limit: 100,
+        })
+    });
+    let rows = vec![(
+        winner.id,
+        date!(2026 - 02 - 13),
+        totals("100", 10_000, 200, 5, "400"),
+    )];
+    let mut all = rows;
+    let mut day = date!(2026 - 02 - 14);
+    while day <= date!(2026 - 02 - 28) {
+        all.push((winner.id, day, totals("100", 10_000, 200, 5, "400")));
+        day = day.next_day().unwrap();
+    }
+    let uc = BuildReport::new(w.reader(vec![winner.clone(), loser], all))
+        .with_suggestions(Arc::new(repo));
+    let doc = uc
+        .execute(&actor(&w), request(&w, ReportKind::Executive))
+        .await
+        .unwrap();
+    let t = table(&doc, "Applied suggestions and their effect");
+    assert_eq!(t.rows.len(), 1, "January's is outside February");
+    assert_eq!(
+        t.rows[0],
+        [
+            Cell::Date(date!(2026 - 02 - 20)),
+            text("Winner"),
+            text("budget 150.00 → 180.00"),
+            num("100.00"),
+            num("100.00"),
+            num("20.00"),
+            num("20.00"),
+            num("4"),
+            num("4"),
+        ]
+    );
+}
