@@ -368,9 +368,11 @@ async fn a_weekly_schedule_queues_its_report_on_monday_morning_once_and_announce
         db.clone(),
         monday.clone(),
     );
-    let job = job_at(db, monday, gold);
+    let job = job_at(db.clone(), monday.clone(), gold.clone());
     assert_eq!(job.run_once().await.unwrap(), 1, "queued and rendered");
-    assert_eq!(job.run_once().await.unwrap(), 0, "once a day");
+    // A second worker (its own minute throttle) finds the day taken.
+    let other = job_at(db, monday, gold);
+    assert_eq!(other.run_once().await.unwrap(), 0, "once a day");
 
     let reports = get(&app, &owner, "/api/v1/reports").await;
     let reports = reports.data().as_array().unwrap().clone();

@@ -258,7 +258,13 @@ pub struct RunReports {
     renderer: Arc<dyn ReportRenderer>,
     clock: Arc<dyn Clock>,
     settings: ReportJobSettings,
+    /// When the schedules were last walked: at most once a minute, however
+    /// often rounds run.
+    schedules_checked: std::sync::Mutex<Option<time::OffsetDateTime>>,
 }
+
+/// How often the schedules are walked, at most.
+const SCHEDULE_CHECK_EVERY: Duration = Duration::MINUTE;
 
 impl RunReports {
     #[must_use]
@@ -270,6 +276,7 @@ impl RunReports {
             renderer: p.renderer,
             clock: p.clock,
             settings,
+            schedules_checked: std::sync::Mutex::new(None),
         }
     }
 
@@ -308,8 +315,19 @@ impl RunReports {
     }
 
     /// Queues a report for every enabled schedule whose local time came
-    /// (once per schedule and local day, whichever worker gets there).
+    /// (once per schedule and local day, whichever worker gets there); walks
+    /// the schedules at most once a minute.
     async fn queue_scheduled(&self, now: time::OffsetDateTime) -> Result<usize, AppError> {
+        {
+            let mut last = self
+                .schedules_checked
+                .lock()
+                .map_err(|_| AppError::Internal("schedule clock poisoned".to_owned()))?;
+            if last.is_some_and(|at| now - at < SCHEDULE_CHECK_EVERY) {
+                return Ok(0);
+            }
+            *last = Some(now);
+        }
         let mut queued = 0;
         for (schedule, zone) in self.schedules.enabled().await? {
             let Some(day) = schedule.due_on(self.clock.local_now_in(&zone)) else {

@@ -481,16 +481,25 @@ impl ReportScheduleRepository for Db {
                 .select(schedule_columns!())
                 .load::<ScheduleRow>(c)
                 .await?;
+            // The accounts' time zones in one query (account ids are unique).
+            let ids: Vec<DbId> = rows.iter().map(|r| DbId(r.ad_account_id.0)).collect();
+            let zones: std::collections::HashMap<(uuid::Uuid, uuid::Uuid), String> =
+                ad_accounts::table
+                    .filter(ad_accounts::id.eq_any(ids))
+                    .select((
+                        ad_accounts::tenant_id,
+                        ad_accounts::id,
+                        ad_accounts::timezone,
+                    ))
+                    .load::<(DbId, DbId, String)>(c)
+                    .await?
+                    .into_iter()
+                    .map(|(t, id, zone)| ((t.0, id.0), zone))
+                    .collect();
             let mut out = Vec::with_capacity(rows.len());
             for row in rows {
-                let zone = ad_accounts::table
-                    .filter(ad_accounts::tenant_id.eq(row.tenant_id))
-                    .filter(ad_accounts::id.eq(row.ad_account_id))
-                    .select(ad_accounts::timezone)
-                    .first::<String>(c)
-                    .await
-                    .optional()?;
-                if let Some(zone) = zone {
+                if let Some(zone) = zones.get(&(row.tenant_id.0, row.ad_account_id.0)) {
+                    let zone = zone.clone();
                     out.push((ReportSchedule::try_from(row)?, zone));
                 }
             }
