@@ -65,7 +65,8 @@ use interface::state::AnalysisApi;
 
 use crate::config::AlertsConfig;
 use application::assistant::{
-    Chat, DeleteConversation, FlagMessage, ListConversations, ListMessages,
+    Chat, DeleteConversation, FlagMessage, GenerateInsights, GetInsight, ListConversations,
+    ListInsights, ListMessages,
 };
 use application::notify::{
     CreateChannel, DeleteChannel, DeliverAlerts, GetAlert, GetChannel, ListAlerts, ListChannels,
@@ -722,7 +723,8 @@ fn alerts(
     Ok((api, deliver))
 }
 
-/// The assistant over gold, the suggestions and the conversations. With
+/// The assistant over gold, the suggestions, the conversations and the
+/// generated insights. With
 /// `LLM_BASE_URL` an OpenAI-compatible model answers (figures verified);
 /// without it the built-in answerer does.
 ///
@@ -740,6 +742,14 @@ fn assistant(db: &Arc<Db>, gold: GoldReader, s: &Settings) -> anyhow::Result<Ass
         None => None,
     };
     Ok(AssistantApi {
+        generate_insights: GenerateInsights::new(
+            db.clone(),
+            gold.clone(),
+            llm.clone(),
+            clock.clone(),
+        ),
+        list_insights: ListInsights::new(db.clone()),
+        get_insight: GetInsight::new(db.clone()),
         chat: Chat::new(db.clone(), gold, db.clone(), llm, clock),
         list_conversations: ListConversations::new(db.clone()),
         list_messages: ListMessages::new(db.clone()),

@@ -24,6 +24,7 @@ pub enum Resource {
     ReportSchedule,
     Conversation,
     Message,
+    Insight,
 }
 
 impl Resource {
@@ -46,6 +47,7 @@ impl Resource {
             Resource::Report => "REPORT_NOT_FOUND",
             Resource::Conversation => "CONVERSATION_NOT_FOUND",
             Resource::Message => "MESSAGE_NOT_FOUND",
+            Resource::Insight => "INSIGHT_NOT_FOUND",
             Resource::ReportSchedule => "REPORT_SCHEDULE_NOT_FOUND",
         }
     }
@@ -68,6 +70,7 @@ impl Resource {
             Resource::Report => "report",
             Resource::Conversation => "conversation",
             Resource::Message => "message",
+            Resource::Insight => "insight",
             Resource::ReportSchedule => "report schedule",
         }
     }

@@ -95,6 +95,10 @@ id!(
     /// A tenant's standing order for a report (daily, weekly, monthly).
     ReportScheduleId
 );
+id!(
+    /// One generated weekly insight of an ad account.
+    InsightId
+);
 
 /// An id on the ad platform (Meta ids are numeric strings such as `"120210000000000001"`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

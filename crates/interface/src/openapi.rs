@@ -28,14 +28,15 @@ use crate::dto::identity::{
     TokenResponse,
 };
 use crate::dto::ingestion::{AdAccountKpisDto, ImportAcceptedDto, SyncAcceptedDto, SyncRunDto};
+use crate::dto::insights::InsightDto;
 use crate::dto::reports::{ReportDto, ReportScheduleDto};
 use crate::dto::rules::RuleDto;
 use crate::dto::suggestions::SuggestionDto;
 use crate::envelope::{ListMeta, Meta};
 use crate::error::ErrorBody;
 use crate::routes::{
-    ads, alerts, analysis, assistant, audit, identity, ingestion, platform, reports, route_table,
-    rules, suggestions,
+    ads, alerts, analysis, assistant, audit, identity, ingestion, insights, platform, reports,
+    route_table, rules, suggestions,
 };
 
 /// Success envelopes as documented: one named schema per DTO whose `data`
@@ -97,6 +98,7 @@ documented_envelopes! {
     ChatReplyEnvelope => ChatReplyDto;
     MessageEnvelope => MessageDto;
     ReportScheduleEnvelope => ReportScheduleDto;
+    InsightEnvelope => InsightDto;
 }
 
 documented_list_envelopes! {
@@ -117,6 +119,7 @@ documented_list_envelopes! {
     ConversationListEnvelope => ConversationDto;
     MessageListEnvelope => MessageDto;
     ReportScheduleListEnvelope => ReportScheduleDto;
+    InsightListEnvelope => InsightDto;
 }
 
 macro_rules! error_response {

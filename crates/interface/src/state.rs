@@ -13,7 +13,8 @@ use application::analysis::{
     DetectAnomalies, DetectTrends, ProposeBudgetAllocation, ScoreCampaigns,
 };
 use application::assistant::{
-    Chat, DeleteConversation, FlagMessage, ListConversations, ListMessages,
+    Chat, DeleteConversation, FlagMessage, GenerateInsights, GetInsight, ListConversations,
+    ListInsights, ListMessages,
 };
 use application::audit::ListAuditLog;
 use application::identity::{
@@ -126,13 +127,17 @@ pub struct ReportsApi {
     pub schedules: ReportSchedules,
 }
 
-/// The assistant: chat and the organization's conversations.
+/// The assistant: chat, the organization's conversations and the
+/// generated weekly insights.
 pub struct AssistantApi {
     pub chat: Chat,
     pub list_conversations: ListConversations,
     pub list_messages: ListMessages,
     pub delete_conversation: DeleteConversation,
     pub flag_message: FlagMessage,
+    pub generate_insights: GenerateInsights,
+    pub list_insights: ListInsights,
+    pub get_insight: GetInsight,
 }
 
 pub struct AuditApi {

@@ -42,7 +42,7 @@ where
 }
 
 /// An owner with the fixture's Oct 1–3 rows imported; returns (cred, account).
-async fn imported(t: &TestApp) -> (Cred, String) {
+pub(crate) async fn imported(t: &TestApp) -> (Cred, String) {
     let app = t.service().await;
     let owner = register(&app, "Acme").await;
     let account = new_account(&app, &owner.cred(), None).await;
@@ -60,7 +60,7 @@ fn figure<'a>(reply: &'a Value, label: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no figure {label} in {reply}"))
 }
 
-fn number(v: &Value) -> f64 {
+pub(crate) fn number(v: &Value) -> f64 {
     match v {
         Value::String(s) => s.parse().unwrap(),
         v => v.as_f64().unwrap(),
@@ -356,7 +356,7 @@ async fn bad_chat_input_is_refused_with_422(t: TestApp) {
 // ------------------------------------------------------------------ with a model
 
 /// A chat completion whose message content is `content`.
-fn completion(content: &Value) -> ResponseTemplate {
+pub(crate) fn completion(content: &Value) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(json!({
         "id": "chatcmpl-test",
         "object": "chat.completion",

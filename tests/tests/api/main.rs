@@ -22,6 +22,7 @@ mod apply;
 mod assistant;
 mod identity;
 mod ingestion;
+mod insights;
 mod platform;
 mod rebalance;
 mod reports;

@@ -61,6 +61,21 @@ pub fn unit_name(u: Unit) -> String {
     }
 }
 
+/// One `label | value | unit` line per fact.
+pub(crate) fn fact_lines(facts: &[Fact]) -> String {
+    let mut s = String::new();
+    for f in facts {
+        let _ = writeln!(
+            s,
+            "{} | {} | {}",
+            f.label,
+            f.value.normalize(),
+            unit_name(f.unit)
+        );
+    }
+    s
+}
+
 /// The facts as the prompt's table (`label | value | unit`).
 #[must_use]
 pub fn table(account: &AdAccount, intent: &Intent, g: &Gathered) -> String {
@@ -71,22 +86,14 @@ pub fn table(account: &AdAccount, intent: &Intent, g: &Gathered) -> String {
         account.timezone,
         intent.name()
     );
-    for f in &g.facts {
-        let _ = writeln!(
-            s,
-            "{} | {} | {}",
-            f.label,
-            f.value.normalize(),
-            unit_name(f.unit)
-        );
-    }
+    s.push_str(&fact_lines(&g.facts));
     for n in &g.notes {
         let _ = writeln!(s, "{n}");
     }
     s
 }
 
-fn money(v: Decimal) -> String {
+pub(crate) fn money(v: Decimal) -> String {
     format_decimal(v, 2, DecimalSeparator::Point, true)
 }
 
@@ -98,7 +105,7 @@ fn count(v: i64) -> String {
     format_decimal(Decimal::from(v), 0, DecimalSeparator::Point, true)
 }
 
-fn show(v: Decimal, unit: Unit) -> String {
+pub(crate) fn show(v: Decimal, unit: Unit) -> String {
     match unit {
         Unit::Money(c) => format!("{} {}", money(v), c.as_str()),
         Unit::Percent => format!("{}%", ratio(v)),
@@ -130,7 +137,12 @@ fn heading(p: &Period) -> String {
 }
 
 /// A metric's value and unit over some totals (`None` when undefined).
-fn metric_value(m: ChatMetric, t: &KpiTotals, k: &Kpis, c: Currency) -> Option<(Decimal, Unit)> {
+pub(crate) fn metric_value(
+    m: ChatMetric,
+    t: &KpiTotals,
+    k: &Kpis,
+    c: Currency,
+) -> Option<(Decimal, Unit)> {
     match m {
         ChatMetric::Spend => Some((t.spend, Unit::Money(c))),
         ChatMetric::Conversions => Some((Decimal::from(t.conversions), Unit::Count)),
@@ -141,7 +153,7 @@ fn metric_value(m: ChatMetric, t: &KpiTotals, k: &Kpis, c: Currency) -> Option<(
 }
 
 /// The KPI facts of some totals, labelled `<metric> <suffix>`.
-fn kpi_facts(t: &KpiTotals, c: Currency, suffix: &str) -> Vec<Fact> {
+pub(crate) fn kpi_facts(t: &KpiTotals, c: Currency, suffix: &str) -> Vec<Fact> {
     let k = Kpis::from_totals(t);
     let mut f = vec![
         Fact::new(format!("spend {suffix}"), t.spend, Unit::Money(c)),
@@ -190,7 +202,7 @@ fn kpi_sentence(t: &KpiTotals, c: Currency) -> String {
 }
 
 /// `(cur − prev) / prev × 100`, one decimal; `None` when `prev` is 0.
-fn change(cur: Decimal, prev: Decimal) -> Option<Decimal> {
+pub(crate) fn change(cur: Decimal, prev: Decimal) -> Option<Decimal> {
     if prev.is_zero() {
         return None;
     }
@@ -207,7 +219,7 @@ fn signed(v: Decimal) -> String {
     }
 }
 
-const COMPARED: [ChatMetric; 5] = [
+pub(crate) const COMPARED: [ChatMetric; 5] = [
     ChatMetric::Spend,
     ChatMetric::Conversions,
     ChatMetric::Cpa,

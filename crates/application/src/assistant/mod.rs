@@ -21,6 +21,7 @@
 //!   [`SUMMARY_CHARS`] characters, newest kept.
 
 mod data;
+mod insights;
 /// The tenant's conversation `id`, or 404.
 async fn found(
     conversations: &dyn ConversationRepository,
@@ -44,10 +45,12 @@ use domain::assistant::chat::{
     MAX_MESSAGE_CHARS, MEMORY_TURNS, Message, MessageId, MessageRole, SUMMARY_CHARS, cut,
 };
 use domain::assistant::figures::{
-    Fact, Figure, ModelAnswer, answer_json_schema, retry_instructions, unverified_answer,
-    verify_with_names,
+    Fact, Figure, ModelAnswer, VerificationProblem, answer_json_schema, retry_instructions,
+    unverified_answer, verify_with_names,
 };
-use domain::assistant::llm::{ChatMessage, LlmClient, LlmError, LlmRequest, TokenUsage};
+use domain::assistant::llm::{
+    ChatMessage, JsonSchema, LlmClient, LlmError, LlmRequest, TokenUsage,
+};
 use domain::error::ValidationError;
 use domain::identity::{Actor, Permission};
 use domain::page::{Page, PageRequest};
@@ -57,6 +60,7 @@ use domain::{AdAccountId, TenantId};
 use tracing::{instrument, warn};
 
 pub use data::{Gathered, figure_of, table, unit_name};
+pub use insights::{GenerateInsights, GetInsight, ListInsights};
 
 use crate::analysis::{DetectAnomalies, GoldReader};
 use crate::error::require;
@@ -120,30 +124,70 @@ pub struct Answered {
 /// The model failed (with the tokens used before it did).
 pub async fn ask_model(
     llm: &dyn LlmClient,
-    mut messages: Vec<ChatMessage>,
+    messages: Vec<ChatMessage>,
     facts: &[Fact],
     names: &[&str],
 ) -> Result<Answered, (LlmError, TokenUsage)> {
+    let (answer, usage) = ask_verified(
+        llm,
+        messages,
+        &answer_json_schema(),
+        ANSWER_MAX_TOKENS,
+        |content| {
+            ModelAnswer::parse(content).map_err(|e| {
+                format!(
+                    "{e}. Reply again with one JSON object {{\"answer\": string, \"figures\": \
+                     [{{\"label\", \"value\", \"unit\"}}]}} and nothing else."
+                )
+            })
+        },
+        |a| verify_with_names(a, facts, names),
+    )
+    .await?;
+    Ok(match answer {
+        Some(a) => Answered {
+            answer: a.answer,
+            figures: a.figures,
+            mode: AnswerMode::Llm,
+            usage,
+        },
+        None => Answered {
+            answer: unverified_answer(facts),
+            figures: facts.iter().map(figure_of).collect(),
+            mode: AnswerMode::Unverified,
+            usage,
+        },
+    })
+}
+
+/// The verification loop shared by chat answers and generated insights:
+/// asks for `schema`, reads the reply with `read` (its error is the fix
+/// sent back) and checks it with `verify`; a failure is retried once with
+/// [`retry_instructions`]. `None` when both replies failed.
+///
+/// # Errors
+/// The model failed (with the tokens used before it did).
+pub(crate) async fn ask_verified<T>(
+    llm: &dyn LlmClient,
+    mut messages: Vec<ChatMessage>,
+    schema: &JsonSchema,
+    max_tokens: u32,
+    read: impl Fn(&str) -> Result<T, String>,
+    verify: impl Fn(&T) -> Result<(), Vec<VerificationProblem>>,
+) -> Result<(Option<T>, TokenUsage), (LlmError, TokenUsage)> {
     let mut usage = TokenUsage::default();
     for _ in 0..ATTEMPTS {
         let req = LlmRequest {
             messages: messages.clone(),
-            response_schema: Some(answer_json_schema()),
+            response_schema: Some(schema.clone()),
             temperature: Some(0.0),
-            max_tokens: Some(ANSWER_MAX_TOKENS),
+            max_tokens: Some(max_tokens),
         };
         let reply = llm.complete(&req).await.map_err(|e| (e, usage))?;
         usage = usage.plus(reply.usage);
-        let fix = match ModelAnswer::parse(&reply.content) {
-            Ok(a) => match verify_with_names(&a, facts, names) {
-                Ok(()) => {
-                    return Ok(Answered {
-                        answer: a.answer,
-                        figures: a.figures,
-                        mode: AnswerMode::Llm,
-                        usage,
-                    });
-                }
+        let fix = match read(&reply.content) {
+            Ok(a) => match verify(&a) {
+                Ok(()) => return Ok((Some(a), usage)),
                 Err(problems) => {
                     warn!(
                         problems = problems.len(),
@@ -152,23 +196,15 @@ pub async fn ask_model(
                     retry_instructions(&problems)
                 }
             },
-            Err(e) => {
-                warn!(error = %e, "the model's reply is not in the answer schema");
-                format!(
-                    "{e}. Reply again with one JSON object {{\"answer\": string, \"figures\": \
-                     [{{\"label\", \"value\", \"unit\"}}]}} and nothing else."
-                )
+            Err(fix) => {
+                warn!(error = %fix, "the model's reply is not in the required schema");
+                fix
             }
         };
         messages.push(ChatMessage::assistant(reply.content));
         messages.push(ChatMessage::user(fix));
     }
-    Ok(Answered {
-        answer: unverified_answer(facts),
-        figures: facts.iter().map(figure_of).collect(),
-        mode: AnswerMode::Unverified,
-        usage,
-    })
+    Ok((None, usage))
 }
 
 /// The turns folded into a summary as a deterministic line:

@@ -12,19 +12,19 @@ use time::OffsetDateTime;
 use super::*;
 
 /// A model that replies from a script and records every request.
-struct ScriptedModel {
+pub(crate) struct ScriptedModel {
     replies: Mutex<VecDeque<Result<String, LlmError>>>,
     seen: Mutex<Vec<LlmRequest>>,
 }
 
 impl ScriptedModel {
-    fn new(replies: Vec<Result<String, LlmError>>) -> Self {
+    pub(crate) fn new(replies: Vec<Result<String, LlmError>>) -> Self {
         Self {
             replies: Mutex::new(replies.into()),
             seen: Mutex::new(Vec::new()),
         }
     }
-    fn requests(&self) -> Vec<LlmRequest> {
+    pub(crate) fn requests(&self) -> Vec<LlmRequest> {
         self.seen.lock().unwrap().clone()
     }
 }

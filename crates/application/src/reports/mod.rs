@@ -172,7 +172,7 @@ fn executive_range(input: &ReportInput, errors: &mut ValidationError) -> Option<
 }
 
 /// `2026-W47` → Monday to Sunday of that ISO week.
-fn iso_week(s: &str) -> Result<DateRange, &'static str> {
+pub(crate) fn iso_week(s: &str) -> Result<DateRange, &'static str> {
     const BAD: &str = "must be an ISO week YYYY-Www, e.g. 2026-W47";
     let (year, week) = s.split_once("-W").ok_or(BAD)?;
     let (year, week) = (

@@ -68,7 +68,7 @@ type Object = BTreeMap<String, Box<RawValue>>;
 
 /// The JSON text of a reply: without Markdown code fences and text around
 /// the object (local models add them even when asked not to).
-fn json_body(content: &str) -> &str {
+pub(super) fn json_body(content: &str) -> &str {
     let mut s = content.trim();
     if let Some(rest) = s.strip_prefix("```") {
         s = rest.split_once('\n').map_or("", |(_, body)| body);

@@ -4,11 +4,13 @@
 //! each figure matches the tenant's data and each number in the prose is one
 //! of those figures.
 //!
-//! [`chat`] owns conversations, their storage port and intent classification.
+//! [`chat`] owns conversations, their storage port and intent classification;
+//! [`insight`] the weekly generated insights and their storage port.
 //! Owns no prompts (those belong to the chat use case) and never talks HTTP
 //! (the adapter lives in `infrastructure::llm`).
 
 pub mod chat;
 pub mod figures;
+pub mod insight;
 pub mod llm;
 mod numbers;

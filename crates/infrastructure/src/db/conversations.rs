@@ -98,12 +98,33 @@ struct MessageRow {
     created_at: OffsetDateTime,
 }
 
-/// A figure as stored.
+/// A figure as stored (also in generated insights' findings).
 #[derive(Debug, Serialize, Deserialize)]
-struct FigureJson {
+pub(super) struct FigureJson {
     label: String,
     value: String,
     unit: String,
+}
+
+impl From<&Figure> for FigureJson {
+    fn from(f: &Figure) -> Self {
+        Self {
+            label: f.label.clone(),
+            value: f.value.to_string(),
+            unit: f.unit.clone(),
+        }
+    }
+}
+
+impl FigureJson {
+    /// The figure, or why the stored value is not a decimal.
+    pub(super) fn into_figure(self) -> Result<Figure, String> {
+        Ok(Figure {
+            value: Decimal::from_str(&self.value).map_err(|e| e.to_string())?,
+            label: self.label,
+            unit: self.unit,
+        })
+    }
 }
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> DbError {
@@ -111,14 +132,7 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> DbError {
 }
 
 fn figures_json(figures: &[Figure]) -> Result<DbJson, DbError> {
-    let list: Vec<FigureJson> = figures
-        .iter()
-        .map(|f| FigureJson {
-            label: f.label.clone(),
-            value: f.value.to_string(),
-            unit: f.unit.clone(),
-        })
-        .collect();
+    let list: Vec<FigureJson> = figures.iter().map(FigureJson::from).collect();
     serde_json::to_value(list)
         .map(DbJson)
         .map_err(|e| corrupt("figures", e))
@@ -132,13 +146,7 @@ impl TryFrom<MessageRow> for Message {
             serde_json::from_value(r.figures.0).map_err(|e| corrupt("figures", e))?;
         let figures = list
             .into_iter()
-            .map(|f| {
-                Ok(Figure {
-                    value: Decimal::from_str(&f.value).map_err(|e| corrupt("figure value", e))?,
-                    label: f.label,
-                    unit: f.unit,
-                })
-            })
+            .map(|f| f.into_figure().map_err(|e| corrupt("figure value", e)))
             .collect::<Result<_, DbError>>()?;
         Ok(Message {
             id: MessageId::from_uuid(r.id.0),

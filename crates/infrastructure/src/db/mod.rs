@@ -53,6 +53,7 @@ mod error;
 mod identity;
 mod ingestion;
 mod insights;
+mod insights_docs;
 pub mod metrics;
 pub mod pg;
 mod probe;

@@ -429,6 +429,24 @@ pub mod schema {
         }
     }
 
+    diesel::table! {
+        generated_insights (tenant_id, id) {
+            tenant_id -> Uuid,
+            id -> Uuid,
+            ad_account_id -> Uuid,
+            week_start -> Date,
+            week_end -> Date,
+            headline -> Text,
+            findings -> Json,
+            actions -> Json,
+            mode -> Text,
+            verified -> Bool,
+            prompt_tokens -> BigInt,
+            completion_tokens -> BigInt,
+            created_at -> Timestamptz,
+        }
+    }
+
     diesel::allow_tables_to_appear_in_same_query!(
         organizations,
         users,

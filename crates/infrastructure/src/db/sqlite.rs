@@ -430,6 +430,24 @@ pub mod schema {
         }
     }
 
+    diesel::table! {
+        generated_insights (tenant_id, id) {
+            tenant_id -> Text,
+            id -> Text,
+            ad_account_id -> Text,
+            week_start -> Date,
+            week_end -> Date,
+            headline -> Text,
+            findings -> Text,
+            actions -> Text,
+            mode -> Text,
+            verified -> Bool,
+            prompt_tokens -> BigInt,
+            completion_tokens -> BigInt,
+            created_at -> TimestamptzSqlite,
+        }
+    }
+
     diesel::allow_tables_to_appear_in_same_query!(
         organizations,
         users,

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod common;
 pub mod identity;
 pub mod ingestion;
+pub mod insights;
 pub mod platform;
 pub mod reports;
 pub mod rules;

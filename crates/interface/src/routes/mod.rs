@@ -14,6 +14,7 @@ pub mod assistant;
 pub mod audit;
 pub mod identity;
 pub mod ingestion;
+pub mod insights;
 pub mod platform;
 pub mod reports;
 pub mod rules;
@@ -116,6 +117,9 @@ macro_rules! route_table {
             "/api/v1/conversations/{id}/messages/{message_id}/flag" => {
                 post: assistant::flag_message,
             },
+            "/api/v1/insights" => { get: insights::list_insights },
+            "/api/v1/insights/generate" => { post: insights::generate_insights },
+            "/api/v1/insights/{id}" => { get: insights::get_insight },
 
             "/api/v1/reports" => { get: reports::list_reports, post: reports::create_report },
             "/api/v1/reports/{id}" => { get: reports::get_report },

@@ -1,0 +1,233 @@
+//! Generated insights end to end on both backends: without a model the
+//! built-in document carries the KPI API's numbers; generating again
+//! replaces the week's insight; insights are the tenant's alone; a bad week
+//! is refused. With a model (wiremock), a truthful document is stored in
+//! `llm` mode and a lying one is replaced by the built-in document.
+
+use actix_web::http::Method;
+use adscale_tests::{Backend, Cred, Reply, TestApp, call, get, on_both_backends, register};
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer};
+
+use crate::assistant::{completion, imported, number};
+
+on_both_backends!(
+    built_in_insight_has_the_kpi_apis_figures_and_generating_again_replaces_it,
+    insights_are_the_tenants_alone,
+    a_bad_week_is_refused_with_422
+);
+
+both!(
+    a_truthful_model_insight_is_stored_in_llm_mode,
+    a_model_insight_that_lies_twice_is_replaced_by_the_built_in_one
+);
+
+const WEEK: &str = "2026-W40";
+
+async fn generate<S, B>(app: &S, cred: &Cred, query: &str) -> Reply
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    call(
+        app,
+        Method::POST,
+        &format!("/api/v1/insights/generate?{query}"),
+        cred,
+        None,
+    )
+    .await
+}
+
+/// Every figure of every finding.
+fn figures(insight: &Value) -> Vec<Value> {
+    insight["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["figures"].as_array().unwrap().clone())
+        .collect()
+}
+
+fn figure(insight: &Value, label: &str) -> Value {
+    figures(insight)
+        .into_iter()
+        .find(|f| f["label"] == json!(label))
+        .unwrap_or_else(|| panic!("no figure {label} in {insight}"))
+}
+
+async fn built_in_insight_has_the_kpi_apis_figures_and_generating_again_replaces_it(t: TestApp) {
+    let (owner, account) = imported(&t).await;
+    let app = t.service().await;
+    let r = generate(&app, &owner, &format!("week={WEEK}")).await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+    let list = r.data().as_array().unwrap().clone();
+    assert_eq!(list.len(), 1, "{list:?}");
+    let first = &list[0];
+    assert_eq!(
+        (&first["mode"], &first["verified"]),
+        (&json!("builtin"), &json!(true))
+    );
+    assert_eq!(first["ad_account_id"], json!(account));
+    assert_eq!(
+        first["week"],
+        json!({"from": "2026-09-28", "to": "2026-10-04"})
+    );
+    assert_eq!(
+        first["headline"],
+        json!("Spend of 40.00 BRL this week at a CPA of 10.00 BRL")
+    );
+    let n = first["findings"].as_array().unwrap().len();
+    assert!((3..=5).contains(&n), "{first}");
+    assert!(!first["actions"].as_array().unwrap().is_empty());
+    assert_eq!(first["usage"]["prompt_tokens"], json!(0));
+
+    let kpis = get(
+        &app,
+        &owner,
+        &format!("/api/v1/ad-accounts/{account}/kpis?from=2026-09-28&to=2026-10-04"),
+    )
+    .await;
+    let totals = &kpis.data()["totals"];
+    for (label, field) in [
+        ("spend", "spend"),
+        ("results", "conversions"),
+        ("CPA", "cpa"),
+    ] {
+        let f = figure(first, &format!("{label} this week"));
+        assert!(
+            (number(&f["value"]) - number(&totals[field])).abs() < 1e-9,
+            "{label}: {f} vs {}",
+            totals[field]
+        );
+    }
+    assert_eq!(
+        number(&figure(first, "Low CTR spend this week")["value"]),
+        30.0
+    );
+
+    let again = generate(
+        &app,
+        &owner,
+        &format!("week={WEEK}&ad_account_id={account}"),
+    )
+    .await;
+    assert_eq!(again.status.as_u16(), 200, "{}", again.body);
+    let second_id = again.data()[0]["id"].clone();
+    let listed = get(&app, &owner, "/api/v1/insights").await;
+    assert_eq!(listed.status.as_u16(), 200, "{}", listed.body);
+    let items = listed.data().as_array().unwrap();
+    assert_eq!(items.len(), 1, "generating again replaces: {items:?}");
+    assert_eq!(items[0]["id"], second_id);
+
+    let one = get(
+        &app,
+        &owner,
+        &format!("/api/v1/insights/{}", second_id.as_str().unwrap()),
+    )
+    .await;
+    assert_eq!(one.status.as_u16(), 200, "{}", one.body);
+    assert_eq!(one.data()["headline"], first["headline"]);
+    assert_eq!(one.data()["findings"], first["findings"]);
+}
+
+async fn insights_are_the_tenants_alone(t: TestApp) {
+    let (owner, account) = imported(&t).await;
+    let app = t.service().await;
+    let other = register(&app, "Other").await;
+    let r = generate(&app, &owner, &format!("week={WEEK}")).await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+    let id = r.data()[0]["id"].as_str().unwrap().to_owned();
+
+    get(&app, &other.cred(), &format!("/api/v1/insights/{id}"))
+        .await
+        .assert_error(404, "INSIGHT_NOT_FOUND");
+    let listed = get(&app, &other.cred(), "/api/v1/insights").await;
+    assert_eq!(listed.status.as_u16(), 200, "{}", listed.body);
+    assert_eq!(listed.data(), &json!([]));
+    generate(
+        &app,
+        &other.cred(),
+        &format!("week={WEEK}&ad_account_id={account}"),
+    )
+    .await
+    .assert_error(404, "AD_ACCOUNT_NOT_FOUND");
+}
+
+async fn a_bad_week_is_refused_with_422(t: TestApp) {
+    let (owner, _) = imported(&t).await;
+    let app = t.service().await;
+    let bad = generate(&app, &owner, "week=2026-W99").await;
+    bad.assert_error(422, "VALIDATION_FAILED");
+    assert!(
+        !bad.body["details"]["fields"]["week"].is_null(),
+        "{}",
+        bad.body
+    );
+    let listed = get(&app, &owner, "/api/v1/insights").await;
+    assert_eq!(listed.data(), &json!([]));
+}
+
+/// An app whose model (at `server`) replies `reply` to each of `calls`
+/// requests; generates the fixture's week once. Returns the one insight.
+async fn generated_with_a_model_that_says(backend: Backend, reply: &Value, calls: u64) -> Value {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(completion(reply))
+        .expect(calls)
+        .mount(&server)
+        .await;
+    let t = TestApp::with_llm(backend, &format!("{}/v1", server.uri())).await;
+    let (owner, _) = imported(&t).await;
+    let app = t.service().await;
+    let r = generate(&app, &owner, &format!("week={WEEK}")).await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+    r.data()[0].clone()
+}
+
+fn model_insight(spend: f64) -> Value {
+    json!({
+        "headline": format!("Spend of R$ {spend:.2} this week"),
+        "findings": [
+            {"title": "Spend", "detail": format!("You spent R$ {spend:.2}."),
+             "figures": [{"label": "spend this week", "value": spend, "unit": "BRL"}]},
+            {"title": "Results", "detail": "4 results at a CPA of R$ 10.00.",
+             "figures": [{"label": "results this week", "value": 4, "unit": "count"},
+                         {"label": "CPA this week", "value": 10.00, "unit": "BRL"}]},
+            {"title": "Low CTR leads spend", "detail": "Low CTR spent R$ 30.00.",
+             "figures": [{"label": "Low CTR spend this week", "value": 30.00, "unit": "BRL"}]}
+        ],
+        "actions": ["Review the creative of Low CTR"]
+    })
+}
+
+async fn a_truthful_model_insight_is_stored_in_llm_mode(backend: Backend) {
+    let insight = generated_with_a_model_that_says(backend, &model_insight(40.0), 1).await;
+    assert_eq!(
+        (&insight["mode"], &insight["verified"]),
+        (&json!("llm"), &json!(true)),
+        "{insight}"
+    );
+    assert_eq!(insight["headline"], json!("Spend of R$ 40.00 this week"));
+    assert_eq!(insight["usage"]["completion_tokens"], json!(50));
+}
+
+async fn a_model_insight_that_lies_twice_is_replaced_by_the_built_in_one(backend: Backend) {
+    let insight = generated_with_a_model_that_says(backend, &model_insight(55.0), 2).await;
+    assert_eq!(
+        (&insight["mode"], &insight["verified"]),
+        (&json!("builtin"), &json!(true)),
+        "{insight}"
+    );
+    assert_eq!(
+        insight["headline"],
+        json!("Spend of 40.00 BRL this week at a CPA of 10.00 BRL")
+    );
+    assert_eq!(insight["usage"]["completion_tokens"], json!(100));
+}
