@@ -547,7 +547,11 @@ pub fn build(a: &Adapters, s: &Settings) -> anyhow::Result<Built> {
         db.clone(),
         clock.clone(),
     ));
-    let build_report = Arc::new(BuildReport::new(gold.clone()).with_suggestions(db.clone()));
+    let build_report = Arc::new(
+        BuildReport::new(gold.clone())
+            .with_suggestions(db.clone())
+            .with_insights(db.clone()),
+    );
     let renderer: Arc<dyn ReportRenderer> = Arc::new(DocumentRenderer::new());
     let run_reports = Arc::new(RunReports::new(
         ReportJobPorts {

@@ -22,6 +22,7 @@ use crate::ingestion::{import, new_account};
 use crate::suggestions::CSV;
 
 on_both_backends!(
+    the_executive_report_lists_the_periods_generated_insights,
     a_weekly_schedule_queues_its_report_on_monday_morning_once_and_announces_it,
     a_daily_xlsx_report_is_queued_rendered_and_downloaded_with_the_kpi_apis_numbers,
     a_csv_report_for_pt_br_uses_decimal_commas_and_semicolons_and_a_pdf_is_a_pdf,
@@ -466,4 +467,44 @@ async fn a_weekly_schedule_queues_its_report_on_monday_morning_once_and_announce
     get(&app, &owner, &path)
         .await
         .assert_error(404, "REPORT_SCHEDULE_NOT_FOUND");
+}
+
+async fn the_executive_report_lists_the_periods_generated_insights(t: TestApp) {
+    let (owner, account) = imported(&t).await;
+    let app = t.service().await;
+    let r = call(
+        &app,
+        Method::POST,
+        &format!("/api/v1/insights/generate?week=2026-W40&ad_account_id={account}"),
+        &owner,
+        None,
+    )
+    .await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+    let headline = r.data()[0]["headline"].as_str().unwrap().to_owned();
+    let report = request(
+        &app,
+        &owner,
+        json!({"kind": "executive", "ad_account_id": account, "from": "2026-09-28", "to": "2026-10-04", "format": "csv"}),
+    )
+    .await;
+    assert_eq!(t.reports.run_once().await.unwrap(), 1);
+    let file = get(
+        &app,
+        &owner,
+        &format!(
+            "/api/v1/reports/{}/download",
+            report["id"].as_str().unwrap()
+        ),
+    )
+    .await;
+    let text = String::from_utf8(file.raw[3..].to_vec()).unwrap();
+    let section = text
+        .split("Generated insights")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no insights section in {text}"));
+    assert!(
+        section.contains("2026-09-28") && section.contains(&headline),
+        "{section}"
+    );
 }

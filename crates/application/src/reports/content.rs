@@ -6,6 +6,8 @@
 use domain::ads::DateRange;
 use domain::analysis::Metric;
 use domain::analysis::trend::{TrendDirection, trend};
+use domain::assistant::chat::AnswerMode;
+use domain::assistant::insight::Insight;
 use domain::kpi::{KpiTotals, Kpis, MONEY_DP};
 use domain::reports::{Axis, Cell, Chart, Column, ColumnKind, Figure, Series, Table};
 use domain::rules::{RuleLevel, Suggestion};
@@ -423,6 +425,38 @@ pub(crate) fn applied_suggestions(
         title: "Applied suggestions and their effect".to_owned(),
         columns,
         rows,
+    }
+}
+
+/// The generated weekly insights of the period (oldest week first): the
+/// week, its headline, its findings' titles, and who wrote it.
+pub(crate) fn generated_insights(insights: &[Insight]) -> Table {
+    Table {
+        title: "Generated insights".to_owned(),
+        columns: vec![
+            Column::new("Week from", ColumnKind::Date),
+            Column::new("Headline", ColumnKind::Text),
+            Column::new("Findings", ColumnKind::Text),
+            Column::new("Written by", ColumnKind::Text),
+        ],
+        rows: insights
+            .iter()
+            .map(|i| {
+                let findings: Vec<&str> = i.findings.iter().map(|f| f.title.as_str()).collect();
+                vec![
+                    Cell::Date(i.week.from()),
+                    Cell::Text(i.headline.clone()),
+                    Cell::Text(findings.join("; ")),
+                    Cell::Text(
+                        match i.mode {
+                            AnswerMode::BuiltIn => "built-in",
+                            AnswerMode::Llm | AnswerMode::Unverified => "model (verified)",
+                        }
+                        .to_owned(),
+                    ),
+                ]
+            })
+            .collect(),
     }
 }
 

@@ -33,6 +33,7 @@ use tracing::instrument;
 
 use std::sync::Arc;
 
+use domain::assistant::insight::{GeneratedInsightRepository, Insight};
 use domain::rules::{Suggestion, SuggestionRepository, SuggestionStatus};
 
 use crate::AppError;
@@ -200,6 +201,7 @@ fn month(s: &str) -> Result<DateRange, &'static str> {
 pub struct BuildReport {
     gold: GoldReader,
     suggestions: Option<Arc<dyn SuggestionRepository>>,
+    insights: Option<Arc<dyn GeneratedInsightRepository>>,
 }
 
 impl BuildReport {
@@ -208,7 +210,39 @@ impl BuildReport {
         Self {
             gold,
             suggestions: None,
+            insights: None,
         }
+    }
+
+    /// The executive report lists the generated weekly insights of its
+    /// period; without this, it has no such table.
+    #[must_use]
+    pub fn with_insights(mut self, insights: Arc<dyn GeneratedInsightRepository>) -> Self {
+        self.insights = Some(insights);
+        self
+    }
+
+    /// The account's generated insights whose week lies in `period`, by week.
+    async fn period_insights(
+        &self,
+        t: TenantId,
+        account: AdAccountId,
+        period: DateRange,
+    ) -> Result<Vec<Insight>, AppError> {
+        let Some(repo) = &self.insights else {
+            return Ok(Vec::new());
+        };
+        let mut found: Vec<Insight> = every_page(100, |p| repo.list(t, p))
+            .await?
+            .into_iter()
+            .filter(|i| {
+                i.ad_account_id == account
+                    && period.contains(i.week.from())
+                    && period.contains(i.week.to())
+            })
+            .collect();
+        found.sort_by_key(|i| i.week.from());
+        Ok(found)
     }
 
     /// The executive report lists the suggestions applied in its period and
@@ -392,6 +426,11 @@ impl BuildReport {
                         &around.campaigns,
                         period,
                         yesterday,
+                    ));
+                }
+                if self.insights.is_some() {
+                    doc.tables.push(content::generated_insights(
+                        &self.period_insights(t, account.id, period).await?,
                     ));
                 }
                 doc.charts = vec![spend_and_cpa_chart(days, period)];
