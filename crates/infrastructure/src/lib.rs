@@ -5,6 +5,7 @@
 
 pub mod alerts_worker;
 pub mod api_key_cache;
+mod breaker;
 pub mod cache;
 pub mod clock;
 pub mod crypto;

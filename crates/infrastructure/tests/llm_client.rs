@@ -204,20 +204,15 @@ async fn without_a_key_no_authorization_header_is_sent_and_plain_text_is_returne
 #[tokio::test]
 async fn a_429_with_retry_after_is_waited_out_then_retried() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(429)
-                .insert_header("retry-after", "1")
-                .set_body_json(fixture("error_429_rate_limit.json")),
-        )
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ok("chat_completion_structured.json"))
-        .mount(&server)
-        .await;
+    fails_then_answers(
+        &server,
+        ResponseTemplate::new(429)
+            .insert_header("retry-after", "1")
+            .set_body_json(fixture("error_429_rate_limit.json")),
+        1,
+        ok("chat_completion_structured.json"),
+    )
+    .await;
     let (c, clock) = client(config(&server, Some(KEY)));
 
     let reply = c.complete(&question()).await.unwrap();
@@ -230,20 +225,15 @@ async fn a_429_with_retry_after_is_waited_out_then_retried() {
 #[tokio::test]
 async fn retry_after_is_honoured_with_a_real_wait() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(429)
-                .insert_header("retry-after", "1")
-                .set_body_json(fixture("error_429_rate_limit.json")),
-        )
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ok("chat_completion_ollama.json"))
-        .mount(&server)
-        .await;
+    fails_then_answers(
+        &server,
+        ResponseTemplate::new(429)
+            .insert_header("retry-after", "1")
+            .set_body_json(fixture("error_429_rate_limit.json")),
+        1,
+        ok("chat_completion_ollama.json"),
+    )
+    .await;
     let c = OpenAiCompatibleClient::new(config(&server, None)).unwrap();
 
     let started = Instant::now();
@@ -330,16 +320,13 @@ async fn an_exhausted_quota_is_rejected_without_retrying() {
 #[tokio::test]
 async fn a_500_then_success_is_retried_after_a_backoff() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(500).set_body_json(fixture("error_500.json")))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ok("chat_completion_structured.json"))
-        .mount(&server)
-        .await;
+    fails_then_answers(
+        &server,
+        ResponseTemplate::new(500).set_body_json(fixture("error_500.json")),
+        1,
+        ok("chat_completion_structured.json"),
+    )
+    .await;
     let (c, clock) = client(config(&server, Some(KEY)));
 
     let reply = c.complete(&question()).await.unwrap();
@@ -468,16 +455,13 @@ async fn an_unknown_model_is_rejected_with_the_providers_message() {
 #[tokio::test]
 async fn the_circuit_opens_after_consecutive_failures_fails_fast_and_recovers() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(500).set_body_json(fixture("error_500.json")))
-        .up_to_n_times(3)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ok("chat_completion_ollama.json"))
-        .mount(&server)
-        .await;
+    fails_then_answers(
+        &server,
+        ResponseTemplate::new(500).set_body_json(fixture("error_500.json")),
+        3,
+        ok("chat_completion_ollama.json"),
+    )
+    .await;
     let (c, clock) = client(OpenAiConfig {
         max_retries: 0,
         breaker_threshold: 3,
@@ -505,4 +489,23 @@ async fn the_circuit_opens_after_consecutive_failures_fails_fast_and_recovers() 
     assert!(c.complete(&question()).await.is_ok());
     assert!(c.complete(&question()).await.is_ok());
     assert_eq!(requests(&server).await.len(), 5);
+}
+
+/// `server` answers the first `times` requests with `first`, then `then`.
+async fn fails_then_answers(
+    server: &MockServer,
+    first: ResponseTemplate,
+    times: u64,
+    then: ResponseTemplate,
+) {
+    Mock::given(method("POST"))
+        .respond_with(first)
+        .up_to_n_times(times)
+        .with_priority(1)
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(then)
+        .mount(server)
+        .await;
 }

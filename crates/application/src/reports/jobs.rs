@@ -13,9 +13,8 @@ use domain::page::{Page, PageRequest};
 use domain::platform::Clock;
 use domain::report_jobs::{
     Report, ReportOutcome, ReportRepository, ReportScheduleRepository, ReportStatus,
-    parse_separator,
 };
-use domain::reports::{DecimalSeparator, RenderOptions, ReportFormat, ReportKind, ReportRenderer};
+use domain::reports::{RenderOptions, ReportFormat, ReportKind, ReportRenderer};
 use time::Duration;
 use tracing::{info, instrument, warn};
 
@@ -93,18 +92,11 @@ impl RequestReport {
     ) -> Result<Report, AppError> {
         require(actor, Permission::Read)?;
         let mut errors = ValidationError::default();
-        let format = input
-            .format
-            .parse::<ReportFormat>()
-            .map_err(|e| errors.add("format", &format!("must be one of {}", e.expected)))
-            .ok();
-        let separator = match input.decimal_separator.as_deref() {
-            None => Some(DecimalSeparator::Point),
-            Some(s) => parse_separator(s).or_else(|| {
-                errors.add("decimal_separator", "must be one of point, comma");
-                None
-            }),
-        };
+        let (format, separator) = super::file_options(
+            &input.format,
+            input.decimal_separator.as_deref(),
+            &mut errors,
+        );
         let req = input.report.parse().map_err(|e| errors.merge(e)).ok();
         let (Some(req), Some(format), Some(separator)) = (req, format, separator) else {
             return Err(errors.into());

@@ -25,7 +25,10 @@ use domain::ads::{AdAccount, DateRange};
 use domain::error::ValidationError;
 use domain::identity::{Actor, Permission};
 use domain::kpi::KpiTotals;
-use domain::reports::{Cell, ColumnKind, Figure, ReportDocument, ReportKind};
+use domain::report_jobs::parse_separator;
+use domain::reports::{
+    Cell, ColumnKind, DecimalSeparator, Figure, ReportDocument, ReportFormat, ReportKind,
+};
 use domain::{AdAccountId, TenantId};
 use rust_decimal::Decimal;
 use time::{Date, Duration, Month, Weekday};
@@ -83,11 +86,7 @@ impl ReportInput {
     /// Every bad or misplaced field at once, keyed by name.
     pub fn parse(self) -> Result<ReportRequest, ValidationError> {
         let mut errors = ValidationError::default();
-        let kind = self
-            .kind
-            .parse::<ReportKind>()
-            .map_err(|e| errors.add("kind", &format!("must be one of {}", e.expected)))
-            .ok();
+        let kind = named::<ReportKind>("kind", &self.kind, &mut errors);
         if self.ad_account_id.is_none() {
             errors.add("ad_account_id", "is required");
         }
@@ -170,6 +169,35 @@ fn executive_range(input: &ReportInput, errors: &mut ValidationError) -> Option<
             None
         }
     }
+}
+
+/// A wire name (`weekly`, `pdf`), or `field: must be one of …` recorded.
+fn named<T>(field: &str, value: &str, errors: &mut ValidationError) -> Option<T>
+where
+    T: std::str::FromStr<Err = domain::rules::UnknownValue>,
+{
+    value
+        .parse::<T>()
+        .map_err(|e| errors.add(field, &format!("must be one of {}", e.expected)))
+        .ok()
+}
+
+/// How a requested file is written: `format` (required) and
+/// `decimal_separator` (`point` when absent), problems recorded by field.
+fn file_options(
+    format: &str,
+    separator: Option<&str>,
+    errors: &mut ValidationError,
+) -> (Option<ReportFormat>, Option<DecimalSeparator>) {
+    let format = named::<ReportFormat>("format", format, errors);
+    let separator = match separator {
+        None => Some(DecimalSeparator::Point),
+        Some(s) => parse_separator(s).or_else(|| {
+            errors.add("decimal_separator", "must be one of point, comma");
+            None
+        }),
+    };
+    (format, separator)
 }
 
 /// `2026-W47` → Monday to Sunday of that ISO week.

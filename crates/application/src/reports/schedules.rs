@@ -8,8 +8,8 @@ use domain::error::ValidationError;
 use domain::identity::{Actor, Permission};
 use domain::page::{Page, PageRequest};
 use domain::platform::Clock;
-use domain::report_jobs::{ReportSchedule, ReportScheduleRepository, parse_separator};
-use domain::reports::{DecimalSeparator, ReportFormat, ReportKind};
+use domain::report_jobs::{ReportSchedule, ReportScheduleRepository};
+use domain::reports::ReportKind;
 use domain::{AdAccountId, ReportScheduleId};
 
 use super::BuildReport;
@@ -63,23 +63,12 @@ impl CreateReportSchedule {
         if input.ad_account_id.is_none() {
             errors.add("ad_account_id", "is required");
         }
-        let kind = input
-            .kind
-            .parse::<ReportKind>()
-            .map_err(|e| errors.add("kind", &format!("must be one of {}", e.expected)))
-            .ok();
-        let format = input
-            .format
-            .parse::<ReportFormat>()
-            .map_err(|e| errors.add("format", &format!("must be one of {}", e.expected)))
-            .ok();
-        let separator = match input.decimal_separator.as_deref() {
-            None => Some(DecimalSeparator::Point),
-            Some(s) => parse_separator(s).or_else(|| {
-                errors.add("decimal_separator", "must be one of point, comma");
-                None
-            }),
-        };
+        let kind = super::named::<ReportKind>("kind", &input.kind, &mut errors);
+        let (format, separator) = super::file_options(
+            &input.format,
+            input.decimal_separator.as_deref(),
+            &mut errors,
+        );
         let hour = match input.hour {
             None => None,
             Some(h) => match u8::try_from(h) {

@@ -26,8 +26,8 @@
 //!   scrubbed from provider messages that echo it.
 
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, SystemTime};
+use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use domain::assistant::llm::{LlmClient, LlmError, LlmReply, LlmRequest, TokenUsage};
@@ -36,6 +36,7 @@ use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, RETRY_AFTER};
 use reqwest::{StatusCode, Url};
 use serde::{Deserialize, Serialize};
 
+use crate::breaker::Breaker;
 use crate::meta::client::{Sleeper, TokioSleeper};
 
 // ------------------------------------------------------------------ config
@@ -102,90 +103,6 @@ impl Default for OpenAiConfig {
             max_retry_after: Duration::from_secs(20),
             breaker_threshold: 5,
             breaker_cooldown: Duration::from_secs(30),
-        }
-    }
-}
-
-// ------------------------------------------------------------------ breaker
-
-#[derive(Debug, Clone, Copy)]
-enum BreakerState {
-    Closed {
-        failures: u32,
-    },
-    Open {
-        until: SystemTime,
-    },
-    /// One trial call is out; another is let through if it never reports.
-    HalfOpen {
-        retry_at: SystemTime,
-    },
-}
-
-#[derive(Debug)]
-struct Breaker {
-    threshold: u32,
-    cooldown: Duration,
-    state: Mutex<BreakerState>,
-}
-
-impl Breaker {
-    fn new(threshold: u32, cooldown: Duration) -> Self {
-        Self {
-            threshold: threshold.max(1),
-            cooldown,
-            state: Mutex::new(BreakerState::Closed { failures: 0 }),
-        }
-    }
-
-    fn state(&self) -> MutexGuard<'_, BreakerState> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn allow(&self, now: SystemTime) -> bool {
-        let mut s = self.state();
-        match *s {
-            BreakerState::Closed { .. } => true,
-            BreakerState::Open { until: t } | BreakerState::HalfOpen { retry_at: t }
-                if now >= t =>
-            {
-                *s = BreakerState::HalfOpen {
-                    retry_at: now + self.cooldown,
-                };
-                true
-            }
-            BreakerState::Open { .. } | BreakerState::HalfOpen { .. } => false,
-        }
-    }
-
-    fn success(&self) {
-        let mut s = self.state();
-        if !matches!(*s, BreakerState::Closed { .. }) {
-            tracing::info!("the language model answers again; circuit closed");
-        }
-        *s = BreakerState::Closed { failures: 0 };
-    }
-
-    fn failure(&self, now: SystemTime, what: &str) {
-        let mut s = self.state();
-        let open = match *s {
-            BreakerState::Closed { failures } => {
-                let failures = failures.saturating_add(1);
-                *s = BreakerState::Closed { failures };
-                failures >= self.threshold
-            }
-            BreakerState::HalfOpen { .. } => true,
-            BreakerState::Open { .. } => false,
-        };
-        if open {
-            *s = BreakerState::Open {
-                until: now + self.cooldown,
-            };
-            tracing::warn!(
-                error = what,
-                cooldown_secs = self.cooldown.as_secs(),
-                "the language model keeps failing; circuit open"
-            );
         }
     }
 }
@@ -391,7 +308,11 @@ impl OpenAiCompatibleClient {
             .build()
             .map_err(|_| bad("the HTTP client cannot be built"))?;
         Ok(Self {
-            breaker: Breaker::new(config.breaker_threshold, config.breaker_cooldown),
+            breaker: Breaker::new(
+                "the language model",
+                config.breaker_threshold,
+                config.breaker_cooldown,
+            ),
             config,
             http,
             url,

@@ -27,7 +27,7 @@
 //! sleeping. No token or URL carrying one reaches an error, a log line or a
 //! [`RawPage`].
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
@@ -47,6 +47,7 @@ use time::OffsetDateTime;
 
 use super::throttle::ThrottleStore;
 use super::wire::{self, WireError};
+use crate::breaker::Breaker;
 
 // ------------------------------------------------------------------ config
 
@@ -150,94 +151,6 @@ impl Sleeper for TokioSleeper {
     }
     async fn sleep(&self, d: Duration) {
         tokio::time::sleep(d).await;
-    }
-}
-
-// ------------------------------------------------------------------ breaker
-
-#[derive(Debug, Clone, Copy)]
-enum BreakerState {
-    Closed {
-        failures: u32,
-    },
-    Open {
-        until: SystemTime,
-    },
-    /// One trial call is out; another is let through if it never reports.
-    HalfOpen {
-        retry_at: SystemTime,
-    },
-}
-
-/// Consecutive 5xx/transport failures open it for a cooldown (calls fail
-/// fast); then one trial call decides: an answer closes it, a failure opens
-/// it again.
-#[derive(Debug)]
-struct Breaker {
-    threshold: u32,
-    cooldown: Duration,
-    state: Mutex<BreakerState>,
-}
-
-impl Breaker {
-    fn new(threshold: u32, cooldown: Duration) -> Self {
-        Self {
-            threshold: threshold.max(1),
-            cooldown,
-            state: Mutex::new(BreakerState::Closed { failures: 0 }),
-        }
-    }
-
-    fn state(&self) -> std::sync::MutexGuard<'_, BreakerState> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn allow(&self, now: SystemTime) -> bool {
-        let mut s = self.state();
-        match *s {
-            BreakerState::Closed { .. } => true,
-            BreakerState::Open { until: t } | BreakerState::HalfOpen { retry_at: t }
-                if now >= t =>
-            {
-                *s = BreakerState::HalfOpen {
-                    retry_at: now + self.cooldown,
-                };
-                true
-            }
-            BreakerState::Open { .. } | BreakerState::HalfOpen { .. } => false,
-        }
-    }
-
-    /// Graph answered (whatever it said).
-    fn success(&self) {
-        let mut s = self.state();
-        if !matches!(*s, BreakerState::Closed { .. }) {
-            tracing::info!("Meta Graph API answers again; circuit closed");
-        }
-        *s = BreakerState::Closed { failures: 0 };
-    }
-
-    fn failure(&self, now: SystemTime, what: &str) {
-        let mut s = self.state();
-        let open = match *s {
-            BreakerState::Closed { failures } => {
-                let failures = failures.saturating_add(1);
-                *s = BreakerState::Closed { failures };
-                failures >= self.threshold
-            }
-            BreakerState::HalfOpen { .. } => true,
-            BreakerState::Open { .. } => false,
-        };
-        if open {
-            *s = BreakerState::Open {
-                until: now + self.cooldown,
-            };
-            tracing::warn!(
-                error = what,
-                cooldown_secs = self.cooldown.as_secs(),
-                "Meta Graph API keeps failing; circuit open"
-            );
-        }
     }
 }
 
@@ -586,7 +499,11 @@ impl MetaGraphClient {
             .timeout(config.request_timeout)
             .build()
             .map_err(|e| MetaConfigError::Http(e.without_url().to_string()))?;
-        let breaker = Breaker::new(config.breaker_threshold, config.breaker_cooldown);
+        let breaker = Breaker::new(
+            "Meta Graph API",
+            config.breaker_threshold,
+            config.breaker_cooldown,
+        );
         Ok(Self {
             http,
             config,
@@ -1303,24 +1220,6 @@ mod tests {
         assert!(minor_units(Decimal::new(1505, 3), brl).is_err());
         assert!(minor_units(Decimal::ZERO, brl).is_err());
         assert!(minor_units(Decimal::new(-100, 2), brl).is_err());
-    }
-
-    #[test]
-    fn breaker_opens_after_the_threshold_and_lets_one_trial_through() {
-        let b = Breaker::new(2, Duration::from_secs(10));
-        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
-        b.failure(t0, "x");
-        assert!(b.allow(t0));
-        b.failure(t0, "x");
-        assert!(!b.allow(t0));
-        let later = t0 + Duration::from_secs(10);
-        assert!(b.allow(later), "trial");
-        assert!(!b.allow(later), "one trial only");
-        b.failure(later, "x");
-        assert!(!b.allow(later + Duration::from_secs(5)));
-        assert!(b.allow(later + Duration::from_secs(10)));
-        b.success();
-        assert!(b.allow(later + Duration::from_secs(10)));
     }
 
     #[test]
