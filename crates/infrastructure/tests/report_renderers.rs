@@ -716,6 +716,182 @@ fn pdf_long_tables_break_across_pages_and_repeat_their_header() {
     );
 }
 
+/// A table of `n` columns (at most 16) under long, many-word headers, as a
+/// report with every metric might have; one week of rows per campaign.
+fn wide_table(n: usize) -> Table {
+    let columns = [
+        ("Campaign", ColumnKind::Text),
+        ("Date", ColumnKind::Date),
+        ("Impressions", ColumnKind::Integer),
+        ("Unique reach", ColumnKind::Integer),
+        ("Link clicks", ColumnKind::Integer),
+        ("Click-through rate", ColumnKind::Percent),
+        ("Cost per click", ColumnKind::Money),
+        ("Spend", ColumnKind::Money),
+        ("Conversions", ColumnKind::Integer),
+        ("Cost per acquisition", ColumnKind::Money),
+        ("Conversion value", ColumnKind::Money),
+        ("Return on ad spend", ColumnKind::Ratio),
+        ("Average frequency per person", ColumnKind::Ratio),
+        ("Video views at 75 percent", ColumnKind::Integer),
+        ("Landing page views", ColumnKind::Integer),
+        ("Cost per landing page view", ColumnKind::Money),
+    ];
+    let columns: Vec<Column> = columns[..n]
+        .iter()
+        .map(|(h, k)| Column::new(*h, *k))
+        .collect();
+    let rows = days()
+        .into_iter()
+        .flat_map(|day| CAMPAIGNS.iter().map(move |c| (day, c.name)))
+        .map(|(day, name)| {
+            columns
+                .iter()
+                .map(|c| match c.kind {
+                    ColumnKind::Text => Cell::Text(name.into()),
+                    ColumnKind::Date => Cell::Date(day),
+                    ColumnKind::Integer => Cell::Integer(12_345),
+                    _ => Cell::Number(d("1234.56")),
+                })
+                .collect()
+        })
+        .collect();
+    Table {
+        title: format!("All metrics ({n} columns)"),
+        columns,
+        rows,
+    }
+}
+
+/// The sample with `tables` instead of its own.
+fn sample_with(tables: Vec<Table>) -> ReportDocument {
+    let mut doc = sample();
+    doc.tables = tables;
+    doc
+}
+
+impl PdfText {
+    /// Each page's `MediaBox` width and height, in points.
+    fn page_sizes(&self) -> Vec<(f32, f32)> {
+        self.doc
+            .get_pages()
+            .values()
+            .map(|id| {
+                let page = self.doc.get_dictionary(*id).unwrap();
+                let b = page.get(b"MediaBox").unwrap().as_array().unwrap();
+                let f = |i: usize| b[i].as_float().unwrap();
+                (f(2) - f(0), f(3) - f(1))
+            })
+            .collect()
+    }
+
+    /// The pages whose text has `line`, numbered from 1.
+    fn pages_with(&self, line: &str) -> Vec<usize> {
+        (1..=self.pages.len())
+            .filter(|n| self.pages[n - 1].iter().any(|l| l == line))
+            .collect()
+    }
+
+    fn assert_footers_count_pages(&self, title: &str) {
+        let total = self.pages.len();
+        for (i, p) in self.pages.iter().enumerate() {
+            let footer = format!("{title} \u{b7} page {} of {total}", i + 1);
+            assert!(p.contains(&footer), "no {footer:?} on {p:?}");
+        }
+    }
+}
+
+#[test]
+fn pdf_prints_every_header_word_of_a_ten_column_table_uncut() {
+    let table = wide_table(10);
+    let doc = sample_with(vec![table.clone()]);
+    let text = pdf_text(&render(&doc, ReportFormat::Pdf, DecimalSeparator::Point));
+    let page = &text.pages[1];
+    let words: HashSet<&str> = page.iter().flat_map(|l| l.split(' ')).collect();
+    for c in &table.columns {
+        for word in c.header.split(' ') {
+            assert!(words.contains(word), "{word:?} of {:?} missing", c.header);
+        }
+    }
+    assert!(words.contains("(BRL)"), "money headers say the currency");
+    assert!(
+        page.iter().all(|l| !l.contains('\u{2026}')),
+        "something was cut: {page:?}"
+    );
+    // Long headers are broken into lines rather than widening the table.
+    assert!(!page.contains(&"Cost per acquisition (BRL)".to_owned()));
+}
+
+#[test]
+fn pdf_cuts_long_cells_but_not_the_headers_over_them() {
+    let mut table = wide_table(10);
+    let long = "Black Friday \u{2013} Prospecção, públicos semelhantes de compradores, 2026";
+    for r in &mut table.rows {
+        r[0] = Cell::Text(long.into());
+    }
+    let doc = sample_with(vec![table.clone()]);
+    let text = pdf_text(&render(&doc, ReportFormat::Pdf, DecimalSeparator::Point));
+    let page = &text.pages[1];
+    let cut: Vec<&String> = page.iter().filter(|l| l.contains('\u{2026}')).collect();
+    assert!(!cut.is_empty(), "{page:?}");
+    for l in cut {
+        let kept = l.trim_end_matches('\u{2026}');
+        assert!(long.starts_with(kept), "{l:?} is not a cut cell");
+    }
+}
+
+#[test]
+fn pdf_keeps_a_table_that_fits_on_portrait_pages() {
+    let text = pdf_text(&render(
+        &sample(),
+        ReportFormat::Pdf,
+        DecimalSeparator::Point,
+    ));
+    for (w, h) in text.page_sizes() {
+        assert!(w < h, "{w} × {h} is not portrait");
+    }
+    // Headers that fit stay on one line.
+    assert!(text.pages[1].iter().any(|l| l == "Conversions"));
+}
+
+#[test]
+fn pdf_puts_a_table_too_wide_for_portrait_on_landscape_pages_between_portrait_ones() {
+    let sample = sample();
+    let mut wide = wide_table(16);
+    let rows = wide.rows.clone();
+    for _ in 0..3 {
+        wide.rows.extend(rows.iter().cloned());
+    }
+    let doc = sample_with(vec![
+        sample.tables[0].clone(),
+        wide.clone(),
+        sample.tables[1].clone(),
+    ]);
+    let text = pdf_text(&render(&doc, ReportFormat::Pdf, DecimalSeparator::Point));
+    let sizes = text.page_sizes();
+
+    let first = text.pages_with(&wide.title);
+    let continued = text.pages_with(&format!("{} (continued)", wide.title));
+    assert_eq!(first.len(), 1);
+    assert!(!continued.is_empty(), "84 rows span pages");
+    let wide_pages: Vec<usize> = first.iter().chain(&continued).copied().collect();
+    for (n, (w, h)) in (1..).zip(&sizes) {
+        if wide_pages.contains(&n) {
+            assert!(w > h, "page {n} of the wide table is {w} × {h}");
+            // Its header is repeated: the first word of its last column.
+            assert!(text.pages[n - 1].iter().any(|l| l.starts_with("Cost")));
+        } else {
+            assert!(w < h, "page {n} is {w} × {h}");
+        }
+    }
+    // The tables before and after it are on portrait pages of their own.
+    assert!(text.pages_with("Campaigns").iter().all(|n| n < &first[0]));
+    let after = text.pages_with("Daily by campaign");
+    assert!(after.iter().all(|n| n > continued.last().unwrap()));
+    text.assert_footers_count_pages(&doc.title);
+    assert_eq!(text.pages.len(), sizes.len());
+}
+
 // ------------------------------------------------------------------ all
 
 #[test]

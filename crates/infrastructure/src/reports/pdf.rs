@@ -1,20 +1,26 @@
-//! PDF through `printpdf`, laid out here: A4 portrait, the built-in
-//! Helvetica fonts (nothing embedded, text extractable), vector graphics.
+//! PDF through `printpdf`, laid out here: A4, the built-in Helvetica fonts
+//! (nothing embedded, text extractable), vector graphics.
 //!
 //! Pages, in order:
 //! - **title page**: title, subtitle, generation time, currency, and the
 //!   summary figures in a grid of labelled values;
 //! - **tables**, from page 2: each with its title, a shaded header row
-//!   repeated on every page it spans, numbers right-aligned; a table that
-//!   would not fit gets long text cut with `…`, then a smaller font;
+//!   repeated on every page it spans, numbers right-aligned. Columns are as
+//!   wide as their content (text up to a cap, past which cells are cut with
+//!   `…`; numbers and dates whole). A table wider than the page first wraps
+//!   its headers at spaces (up to three lines), then goes on landscape
+//!   pages, then takes a smaller font; only when even that fails are
+//!   headers cut;
 //! - **charts**, one per page: line chart over days with axes, gridlines,
 //!   tick labels (dates on x, values on y), gaps where a value is missing,
 //!   and a legend.
 //!
-//! Every page has a footer `<title> · page N of M`. Values are written by
-//! the domain's display formatter ([`TextStyle::Display`]): thousands
-//! grouped, `%` after percentages, `–` for a missing value, the decimal mark
-//! from [`RenderOptions`]. Money is shown without a symbol; the title page
+//! The title page and charts are portrait; a landscape table starts a page
+//! of its own and the next portrait content another. Every page has a
+//! footer `<title> · page N of M`. Values are written by the domain's
+//! display formatter ([`TextStyle::Display`]): thousands grouped, `%` after
+//! percentages, `–` for a missing value, the decimal mark from
+//! [`RenderOptions`]. Money is shown without a symbol; the title page
 //! and the table headers say the currency. Text outside Windows-1252 (the
 //! built-in fonts' encoding) prints as `?`.
 
@@ -34,6 +40,7 @@ use rust_decimal::prelude::ToPrimitive;
 
 use super::{backend, display_timestamp};
 
+/// A4 portrait, in points; landscape swaps them.
 const PAGE_W: f32 = 595.28;
 const PAGE_H: f32 = 841.89;
 const MARGIN: f32 = 50.0;
@@ -44,8 +51,18 @@ const BOTTOM: f32 = MARGIN + 20.0;
 
 const TABLE_FONT: f32 = 9.0;
 const MIN_TABLE_FONT: f32 = 6.0;
+/// Steps the font shrinks by when even landscape is too narrow.
+const TABLE_FONT_STEP: f32 = 0.5;
 const CELL_PAD: f32 = 5.0;
+/// Widest a text column gets (padding included); longer text is cut.
 const MAX_TEXT_COL: f32 = 170.0;
+/// Most lines a header wraps onto; more words than that need a wider page.
+const MAX_HEADER_LINES: usize = 3;
+/// Baseline distance of wrapped header lines, in font sizes.
+const HEADER_LEADING: f32 = 1.15;
+/// Room for rounding between a width measured at 1 pt and one at the
+/// table's size, so a text measured to fit is not cut.
+const SLACK: f32 = 0.01;
 
 const INK: (f32, f32, f32) = (0.13, 0.15, 0.18);
 const MUTED: (f32, f32, f32) = (0.42, 0.45, 0.50);
@@ -94,7 +111,8 @@ pub fn render(doc: &ReportDocument, options: &RenderOptions) -> Result<Vec<u8>, 
         .map(|(i, mut canvas)| {
             let footer = format!("{} \u{b7} page {} of {total}", doc.title, i + 1);
             canvas.text(MARGIN, MARGIN - 8.0, &footer, Font::Regular, 8.0, MUTED);
-            PdfPage::new(Mm(210.0), Mm(297.0), canvas.ops)
+            let (w, h) = canvas.orientation.mm();
+            PdfPage::new(w, h, canvas.ops)
         })
         .collect();
     pdf.with_pages(pages);
@@ -206,13 +224,58 @@ const fn pt(x: f32, y: f32) -> LinePoint {
     }
 }
 
+/// Which way up an A4 page is. The title page and charts are portrait;
+/// a table too wide for portrait gets landscape pages of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Orientation {
+    #[default]
+    Portrait,
+    Landscape,
+}
+
+impl Orientation {
+    /// Width and height in points.
+    const fn size(self) -> (f32, f32) {
+        match self {
+            Self::Portrait => (PAGE_W, PAGE_H),
+            Self::Landscape => (PAGE_H, PAGE_W),
+        }
+    }
+
+    /// Width and height as the page's `MediaBox` gets them.
+    const fn mm(self) -> (Mm, Mm) {
+        match self {
+            Self::Portrait => (Mm(210.0), Mm(297.0)),
+            Self::Landscape => (Mm(297.0), Mm(210.0)),
+        }
+    }
+
+    /// Width between the side margins.
+    const fn content_width(self) -> f32 {
+        self.size().0 - 2.0 * MARGIN
+    }
+
+    /// Highest baseline for content.
+    const fn top(self) -> f32 {
+        self.size().1 - MARGIN
+    }
+}
+
 /// The operations of one page, in PDF points from the bottom-left corner.
 #[derive(Default)]
 struct Canvas {
+    orientation: Orientation,
     ops: Vec<Op>,
 }
 
 impl Canvas {
+    fn new(orientation: Orientation) -> Self {
+        Self {
+            orientation,
+            ops: Vec::new(),
+        }
+    }
+
     fn text(&mut self, x: f32, y: f32, s: &str, font: Font, size: f32, color: (f32, f32, f32)) {
         self.ops.extend([
             Op::StartTextSection,
@@ -345,8 +408,49 @@ fn title_page(doc: &ReportDocument, sep: DecimalSeparator) -> Canvas {
     c
 }
 
-/// Splits `s` into lines of at most `max` points, at spaces.
+/// Splits `s` into lines of at most `max` points, at spaces; a word wider
+/// than `max` is cut with `…`.
 fn wrap(s: &str, font: Font, size: f32, max: f32) -> Vec<String> {
+    wrap_at_most(s, font, size, max, usize::MAX)
+}
+
+/// [`wrap`] onto at most `lines` lines: words that do not fit in them end
+/// the last line, cut with `…`.
+fn wrap_at_most(s: &str, font: Font, size: f32, max: f32, lines: usize) -> Vec<String> {
+    let mut broken = break_lines(s, font, size, max);
+    if broken.len() > lines {
+        let rest = broken.split_off(lines.max(1) - 1).join(" ");
+        broken.push(rest);
+    }
+    broken
+        .into_iter()
+        .map(|l| fit(&l, font, size, max))
+        .collect()
+}
+
+/// The narrowest width, in points, at which [`break_lines`] puts `s` on at
+/// most `lines` lines, so no word is cut.
+fn narrowest(s: &str, font: Font, size: f32, lines: usize) -> f32 {
+    let words: Vec<&str> = s.split_whitespace().collect();
+    let longest = words
+        .iter()
+        .map(|w| text_width(w, font, size))
+        .fold(0.0, f32::max);
+    // Every line is a run of words, so the answer is the width of one run.
+    let mut runs: Vec<f32> = (0..words.len())
+        .flat_map(|i| (i + 1..=words.len()).map(move |j| (i, j)))
+        .map(|(i, j)| text_width(&words[i..j].join(" "), font, size))
+        .filter(|w| *w >= longest)
+        .collect();
+    runs.sort_by(f32::total_cmp);
+    runs.into_iter()
+        .find(|w| break_lines(s, font, size, *w).len() <= lines)
+        .unwrap_or(longest)
+}
+
+/// Splits `s` at spaces into lines of at most `max` points, fewest lines
+/// first; a word wider than `max` gets a line of its own, uncut.
+fn break_lines(s: &str, font: Font, size: f32, max: f32) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = String::new();
     for word in s.split_whitespace() {
@@ -366,14 +470,12 @@ fn wrap(s: &str, font: Font, size: f32, max: f32) -> Vec<String> {
         lines.push(line);
     }
     lines
-        .into_iter()
-        .map(|l| fit(&l, font, size, max))
-        .collect()
 }
 
 // ---------------------------------------------------------------- tables
 
-/// Pages filled top to bottom; a new one when the next thing does not fit.
+/// Pages filled top to bottom; a new one when the next thing does not fit
+/// or needs the other orientation.
 struct Flow {
     pages: Vec<Canvas>,
     page: Canvas,
@@ -396,12 +498,18 @@ impl Flow {
         self.y - height >= BOTTOM
     }
 
-    fn new_page(&mut self) {
-        let page = std::mem::take(&mut self.page);
+    /// Width between the side margins of this page.
+    fn width(&self) -> f32 {
+        self.page.orientation.content_width()
+    }
+
+    /// Ends this page (unless nothing is on it) and starts an `orientation` one.
+    fn new_page(&mut self, orientation: Orientation) {
+        let page = std::mem::replace(&mut self.page, Canvas::new(orientation));
         if self.used {
             self.pages.push(page);
         }
-        self.y = TOP;
+        self.y = orientation.top();
         self.used = false;
     }
 
@@ -413,12 +521,93 @@ impl Flow {
     }
 }
 
-/// Column layout of one table: widths, font size and cell texts.
+/// Column layout of one table: the pages it goes on, font size, widths
+/// (spanning the page) and the texts as drawn: headers broken into lines,
+/// cells cut to their column.
 struct Layout {
+    orientation: Orientation,
     size: f32,
     widths: Vec<f32>,
-    header: Vec<String>,
+    header: Vec<Vec<String>>,
     rows: Vec<Vec<String>>,
+}
+
+impl Layout {
+    fn row_height(&self) -> f32 {
+        self.size * 1.9
+    }
+
+    /// A row's height plus a line for each header line past the first.
+    fn header_height(&self) -> f32 {
+        let lines = self.header.iter().map(Vec::len).max().unwrap_or(1).max(1);
+        #[allow(clippy::cast_precision_loss)] // at most MAX_HEADER_LINES
+        let extra = (lines - 1) as f32 * self.size * HEADER_LEADING;
+        self.row_height() + extra
+    }
+}
+
+/// What one column's texts need, measured at 1 pt: a width at size `s` is
+/// `em × s` plus the padding.
+struct Measure {
+    /// The widest cell.
+    cells: f32,
+    /// The whole header on one line.
+    header: f32,
+    /// The header on at most 1, 2, … [`MAX_HEADER_LINES`] lines, no word cut.
+    header_in: [f32; MAX_HEADER_LINES],
+    /// Text cells may be cut with `…`; numbers and dates are shown whole.
+    cuttable: bool,
+}
+
+impl Measure {
+    fn new<'a>(header: &str, kind: ColumnKind, cells: impl Iterator<Item = &'a str>) -> Self {
+        Self {
+            cells: cells
+                .map(|s| text_width(s, Font::Regular, 1.0))
+                .fold(0.0, f32::max),
+            header: text_width(header, Font::Bold, 1.0),
+            header_in: std::array::from_fn(|i| narrowest(header, Font::Bold, 1.0, i + 1)),
+            cuttable: kind == ColumnKind::Text,
+        }
+    }
+
+    /// What the column wants at `size`: the header on one line.
+    fn ideal(&self, size: f32) -> f32 {
+        self.width(size, self.header)
+    }
+
+    /// The least it can make do with at `size`: the header on `lines` lines.
+    fn least(&self, size: f32, lines: usize) -> f32 {
+        self.width(size, self.header_in[lines.clamp(1, MAX_HEADER_LINES) - 1])
+    }
+
+    /// Room for a header `header` em wide and every cell whole, text up to
+    /// [`MAX_TEXT_COL`].
+    fn width(&self, size: f32, header: f32) -> f32 {
+        let pad = 2.0 * CELL_PAD + SLACK;
+        let cells = self.cells * size + pad;
+        let cells = if self.cuttable {
+            cells.min(MAX_TEXT_COL)
+        } else {
+            cells
+        };
+        cells.max(header * size + pad)
+    }
+}
+
+/// The first of these that holds the table's least widths is used: the
+/// usual font on portrait, then on landscape, with headers on up to 2 then
+/// [`MAX_HEADER_LINES`] lines; then a smaller landscape font.
+fn attempts() -> impl Iterator<Item = (Orientation, f32, usize)> {
+    let usual = [Orientation::Portrait, Orientation::Landscape]
+        .into_iter()
+        .flat_map(|o| [(o, TABLE_FONT, 2), (o, TABLE_FONT, MAX_HEADER_LINES)]);
+    let smaller = std::iter::successors(Some(TABLE_FONT - TABLE_FONT_STEP), |s| {
+        Some(s - TABLE_FONT_STEP)
+    })
+    .take_while(|s| *s >= MIN_TABLE_FONT)
+    .map(|s| (Orientation::Landscape, s, MAX_HEADER_LINES));
+    usual.chain(smaller)
 }
 
 fn layout(t: &Table, currency: &str, sep: DecimalSeparator) -> Layout {
@@ -433,7 +622,7 @@ fn layout(t: &Table, currency: &str, sep: DecimalSeparator) -> Layout {
             }
         })
         .collect();
-    let mut rows: Vec<Vec<String>> = t
+    let rows: Vec<Vec<String>> = t
         .rows
         .iter()
         .map(|r| {
@@ -444,53 +633,46 @@ fn layout(t: &Table, currency: &str, sep: DecimalSeparator) -> Layout {
                 .collect()
         })
         .collect();
-    let natural = |size: f32, col: usize, rows: &[Vec<String>]| -> f32 {
-        let h = header
-            .get(col)
-            .map_or(0.0, |h| text_width(h, Font::Bold, size));
-        rows.iter()
-            .filter_map(|r| r.get(col))
-            .map(|s| text_width(s, Font::Regular, size))
-            .fold(h, f32::max)
-            + 2.0 * CELL_PAD
-    };
-    let mut widths: Vec<f32> = (0..t.columns.len())
-        .map(|i| natural(TABLE_FONT, i, &rows))
+    let measures: Vec<Measure> = t
+        .columns
+        .iter()
+        .zip(&header)
+        .enumerate()
+        .map(|(i, (c, h))| {
+            let cells = rows.iter().filter_map(|r| r.get(i)).map(String::as_str);
+            Measure::new(h, c.kind, cells)
+        })
         .collect();
-    // Too wide: cut long text first, then shrink the font.
-    if widths.iter().sum::<f32>() > CONTENT_W {
-        for (i, c) in t.columns.iter().enumerate() {
-            if c.kind == ColumnKind::Text && widths[i] > MAX_TEXT_COL {
-                for r in &mut rows {
-                    if let Some(s) = r.get_mut(i) {
-                        *s = fit(s, Font::Regular, TABLE_FONT, MAX_TEXT_COL - 2.0 * CELL_PAD);
-                    }
-                }
-                widths[i] = MAX_TEXT_COL;
-            }
-        }
-    }
-    let total: f32 = widths.iter().sum();
-    let size = if total > CONTENT_W {
-        (TABLE_FONT * CONTENT_W / total).max(MIN_TABLE_FONT)
-    } else {
-        TABLE_FONT
+    let least = |size: f32, lines: usize| -> Vec<f32> {
+        measures.iter().map(|m| m.least(size, lines)).collect()
     };
-    if size < TABLE_FONT {
-        let scale = size / TABLE_FONT;
-        for w in &mut widths {
-            *w *= scale;
-        }
-    }
-    // Share out the spare width so tables span the page.
-    let total: f32 = widths.iter().sum();
-    if total < CONTENT_W && !widths.is_empty() {
-        let extra = (CONTENT_W - total) / widths.len() as f32;
-        for w in &mut widths {
-            *w += extra;
-        }
-    }
+    let (orientation, size, least) = attempts()
+        .map(|(o, size, lines)| (o, size, least(size, lines)))
+        .find(|(o, _, least)| least.iter().sum::<f32>() <= o.content_width())
+        .unwrap_or_else(|| {
+            // Nothing holds it: squeezed, and the headers are cut too.
+            let o = Orientation::Landscape;
+            (o, MIN_TABLE_FONT, least(MIN_TABLE_FONT, MAX_HEADER_LINES))
+        });
+    let ideal: Vec<f32> = measures.iter().map(|m| m.ideal(size)).collect();
+    let widths = share(&least, &ideal, orientation.content_width());
+    let inner = |w: f32| w - 2.0 * CELL_PAD;
+    let header = header
+        .iter()
+        .zip(&widths)
+        .map(|(h, w)| wrap_at_most(h, Font::Bold, size, inner(*w), MAX_HEADER_LINES))
+        .collect();
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            r.iter()
+                .zip(&widths)
+                .map(|(s, w)| fit(s, Font::Regular, size, inner(*w)))
+                .collect()
+        })
+        .collect();
     Layout {
+        orientation,
         size,
         widths,
         header,
@@ -498,70 +680,137 @@ fn layout(t: &Table, currency: &str, sep: DecimalSeparator) -> Layout {
     }
 }
 
+/// Column widths spanning `room`: each column gets its `least`, then the
+/// same share of what it lacks of its `ideal`, then an equal part of what
+/// is left. Squeezed in proportion when even the least do not fit.
+fn share(least: &[f32], ideal: &[f32], room: f32) -> Vec<f32> {
+    let floor: f32 = least.iter().sum();
+    if floor >= room {
+        let scale = if floor > 0.0 { room / floor } else { 0.0 };
+        return least.iter().map(|w| w * scale).collect();
+    }
+    let lack = |(l, i): (&f32, &f32)| (i - l).max(0.0);
+    let wanted: f32 = least.iter().zip(ideal).map(lack).sum();
+    let granted = if wanted > 0.0 {
+        ((room - floor) / wanted).min(1.0)
+    } else {
+        0.0
+    };
+    let mut widths: Vec<f32> = least
+        .iter()
+        .zip(ideal)
+        .map(|c| c.0 + lack(c) * granted)
+        .collect();
+    let left = room - widths.iter().sum::<f32>();
+    if left > 0.0 && !widths.is_empty() {
+        #[allow(clippy::cast_precision_loss)] // a few dozen columns at most
+        let each = left / widths.len() as f32;
+        for w in &mut widths {
+            *w += each;
+        }
+    }
+    widths
+}
+
 fn table(flow: &mut Flow, t: &Table, currency: &str, sep: DecimalSeparator) {
     let l = layout(t, currency, sep);
-    let row_h = l.size * 1.9;
+    let row_h = l.row_height();
     let title_h = 30.0;
-    // Start on a new page unless the title, header and a few rows fit.
-    if !flow.fits(title_h + row_h * 4.0) {
-        flow.new_page();
+    // Start on a new page unless the title, header and a few rows fit on
+    // this one, and it is the right way up.
+    let start = title_h + l.header_height() + row_h * 3.0;
+    if flow.page.orientation != l.orientation || !flow.fits(start) {
+        flow.new_page(l.orientation);
     }
     if flow.used {
         flow.y -= 16.0;
     }
     table_title(flow, &t.title);
-    header_row(flow, t, &l, row_h);
+    header_row(flow, t, &l);
     for (i, cells) in l.rows.iter().enumerate() {
         if !flow.fits(row_h) {
-            flow.new_page();
+            flow.new_page(l.orientation);
             table_title(flow, &format!("{} (continued)", t.title));
-            header_row(flow, t, &l, row_h);
+            header_row(flow, t, &l);
         }
         if i % 2 == 1 {
-            flow.page
-                .fill_rect(MARGIN, flow.y - row_h, CONTENT_W, row_h, SHADE);
+            let w = flow.width();
+            flow.page.fill_rect(MARGIN, flow.y - row_h, w, row_h, SHADE);
         }
-        row(flow, t, &l, cells, Font::Regular, row_h);
+        row(flow, t, &l, cells);
     }
     let y = flow.y;
-    flow.page
-        .polyline(&[(MARGIN, y), (PAGE_W - MARGIN, y)], 0.6, RULE);
+    let right = MARGIN + flow.width();
+    flow.page.polyline(&[(MARGIN, y), (right, y)], 0.6, RULE);
 }
 
 fn table_title(flow: &mut Flow, title: &str) {
     flow.used = true;
     flow.y -= 16.0;
-    let title = fit(title, Font::Bold, 13.0, CONTENT_W);
+    let title = fit(title, Font::Bold, 13.0, flow.width());
     flow.page
         .text(MARGIN, flow.y, &title, Font::Bold, 13.0, INK);
     flow.y -= 10.0;
 }
 
-fn header_row(flow: &mut Flow, t: &Table, l: &Layout, row_h: f32) {
+/// The shaded header row; wrapped headers sit on the row's last line, so
+/// every header's last line lines up.
+fn header_row(flow: &mut Flow, t: &Table, l: &Layout) {
+    let h = l.header_height();
     flow.page
-        .fill_rect(MARGIN, flow.y - row_h, CONTENT_W, row_h, RULE);
-    let header: Vec<String> = l
-        .header
-        .iter()
-        .zip(&l.widths)
-        .map(|(h, w)| fit(h, Font::Bold, l.size, w - 2.0 * CELL_PAD))
-        .collect();
-    row(flow, t, l, &header, Font::Bold, row_h);
+        .fill_rect(MARGIN, flow.y - h, flow.width(), h, RULE);
+    let last = baseline(flow.y - h, l);
+    for (slot, lines) in slots(t, l).zip(&l.header) {
+        for (i, s) in lines.iter().rev().enumerate() {
+            #[allow(clippy::cast_precision_loss)] // at most MAX_HEADER_LINES
+            let y = last + i as f32 * l.size * HEADER_LEADING;
+            slot.text(&mut flow.page, y, s, Font::Bold, l.size);
+        }
+    }
+    flow.y -= h;
 }
 
-fn row(flow: &mut Flow, t: &Table, l: &Layout, cells: &[String], font: Font, row_h: f32) {
-    let baseline = flow.y - row_h + (row_h - l.size) / 2.0 + l.size * 0.22;
-    let mut x = MARGIN;
-    for ((c, w), s) in t.columns.iter().zip(&l.widths).zip(cells) {
-        if c.kind.is_numeric() {
-            flow.page
-                .text_right(x + w - CELL_PAD, baseline, s, font, l.size, INK);
-        } else {
-            flow.page.text(x + CELL_PAD, baseline, s, font, l.size, INK);
-        }
-        x += w;
+fn row(flow: &mut Flow, t: &Table, l: &Layout, cells: &[String]) {
+    let y = baseline(flow.y - l.row_height(), l);
+    for (slot, s) in slots(t, l).zip(cells) {
+        slot.text(&mut flow.page, y, s, Font::Regular, l.size);
     }
-    flow.y -= row_h;
+    flow.y -= l.row_height();
+}
+
+/// The baseline of a one-line row whose bottom edge is at `bottom`.
+fn baseline(bottom: f32, l: &Layout) -> f32 {
+    bottom + (l.row_height() - l.size) / 2.0 + l.size * 0.22
+}
+
+/// Where a column's text goes: from `x`, `w` wide, numbers right-aligned.
+struct Slot {
+    x: f32,
+    w: f32,
+    numeric: bool,
+}
+
+impl Slot {
+    fn text(&self, page: &mut Canvas, y: f32, s: &str, font: Font, size: f32) {
+        if self.numeric {
+            page.text_right(self.x + self.w - CELL_PAD, y, s, font, size, INK);
+        } else {
+            page.text(self.x + CELL_PAD, y, s, font, size, INK);
+        }
+    }
+}
+
+/// The table's columns, left to right.
+fn slots<'a>(t: &'a Table, l: &'a Layout) -> impl Iterator<Item = Slot> + 'a {
+    t.columns.iter().zip(&l.widths).scan(MARGIN, |x, (c, w)| {
+        let slot = Slot {
+            x: *x,
+            w: *w,
+            numeric: c.kind.is_numeric(),
+        };
+        *x += w;
+        Some(slot)
+    })
 }
 
 // ---------------------------------------------------------------- charts
@@ -838,6 +1087,54 @@ mod tests {
         assert!(cut.ends_with('\u{2026}'));
         assert!(text_width(&cut, Font::Regular, 9.0) <= 80.0);
         assert_eq!(fit("Short", Font::Regular, 9.0, 80.0), "Short");
+    }
+
+    #[test]
+    fn a_header_breaks_at_spaces_onto_as_few_lines_as_its_width_allows() {
+        let h = "Cost per acquisition (BRL)";
+        let one = narrowest(h, Font::Bold, 9.0, 1);
+        assert!((one - text_width(h, Font::Bold, 9.0)).abs() < 1e-3);
+        let two = narrowest(h, Font::Bold, 9.0, 2);
+        assert!(two < one);
+        assert_eq!(
+            break_lines(h, Font::Bold, 9.0, two),
+            ["Cost per", "acquisition (BRL)"]
+        );
+        assert_eq!(break_lines(h, Font::Bold, 9.0, two - 0.1).len(), 3);
+        // Never narrower than its longest word, however many lines it may take.
+        let word = text_width("Click-through", Font::Bold, 9.0);
+        assert!((narrowest("Click-through rate", Font::Bold, 9.0, 3) - word).abs() < 1e-3);
+    }
+
+    #[test]
+    fn a_header_past_its_line_limit_ends_cut_on_the_last_line() {
+        let h = "Average frequency per person";
+        let lines = wrap_at_most(h, Font::Bold, 9.0, 45.0, 2);
+        assert_eq!(lines.len(), 2);
+        assert!(lines[1].ends_with('\u{2026}'), "{lines:?}");
+        assert_eq!(wrap_at_most(h, Font::Bold, 9.0, 500.0, 2), [h]);
+    }
+
+    #[test]
+    fn columns_get_their_least_then_the_same_share_of_what_they_lack() {
+        // Half of what each lacks: 20 of 40 spare.
+        assert_eq!(share(&[10.0, 20.0], &[50.0, 20.0], 50.0), [30.0, 20.0]);
+        // All they want, and the rest in equal parts so the table spans the page.
+        assert_eq!(share(&[10.0, 20.0], &[30.0, 20.0], 60.0), [35.0, 25.0]);
+        // Squeezed in proportion when even the least do not fit.
+        assert_eq!(share(&[30.0, 60.0], &[30.0, 60.0], 45.0), [15.0, 30.0]);
+    }
+
+    #[test]
+    fn the_usual_font_on_portrait_is_tried_first_and_landscape_before_a_smaller_font() {
+        let tried: Vec<(Orientation, f32, usize)> = attempts().collect();
+        assert_eq!(tried[0], (Orientation::Portrait, TABLE_FONT, 2));
+        let first_landscape = tried
+            .iter()
+            .position(|a| a.0 == Orientation::Landscape)
+            .unwrap();
+        assert!(tried[..first_landscape].iter().all(|a| a.1 == TABLE_FONT));
+        assert_eq!(tried.last().map(|a| a.1), Some(MIN_TABLE_FONT));
     }
 
     #[test]
