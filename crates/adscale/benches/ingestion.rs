@@ -258,6 +258,7 @@ async fn main() {
     let org = Organization {
         id: TenantId::generate(),
         name: "Bench".to_owned(),
+        timezone: Organization::DEFAULT_TIMEZONE.to_owned(),
         created_at: OffsetDateTime::now_utc(),
     };
     let owner = User {

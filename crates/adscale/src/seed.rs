@@ -134,6 +134,7 @@ pub async fn run(config: &Config, args: &SeedArgs) -> anyhow::Result<()> {
         let org = Organization {
             id: tenant,
             name: format!("Demo Agency {t:02}"),
+            timezone: Organization::DEFAULT_TIMEZONE.to_owned(),
             created_at: now,
         };
         let password = Password::parse(&format!("demo-password-{t:02}"))

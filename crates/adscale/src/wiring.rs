@@ -22,8 +22,8 @@ use application::audit::Auditor;
 use application::audit::ListAuditLog;
 use application::identity::{
     AddMember, AuthenticateAccessToken, AuthenticateApiKey, ChangeMemberRole, CreateApiKey, GetMe,
-    ListApiKeys, ListMembers, Login, Logout, RefreshSession, Register, RemoveMember, RevokeApiKey,
-    SessionIssuer,
+    GetOrganization, ListApiKeys, ListMembers, Login, Logout, RefreshSession, Register,
+    RemoveMember, RevokeApiKey, SessionIssuer, UpdateOrganization,
 };
 use application::ingestion::account_kpis::GetAdAccountKpis;
 use application::ingestion::import::ImportCsv;
@@ -498,6 +498,8 @@ pub fn build(a: &Adapters, s: &Settings) -> anyhow::Result<Built> {
         ),
         logout: Logout::new(db.clone(), secrets.clone(), clock.clone()),
         me: GetMe::new(db.clone(), db.clone()),
+        get_organization: GetOrganization::new(db.clone()),
+        update_organization: UpdateOrganization::new(db.clone(), audit.clone()),
         authenticate_token: AuthenticateAccessToken::new(tokens, clock.clone()),
         authenticate_key: AuthenticateApiKey::new(api_keys.clone(), secrets.clone(), clock.clone()),
         list_members: ListMembers::new(db.clone()),

@@ -656,6 +656,24 @@ mod tests {
     use time::macros::date;
 
     #[test]
+    fn time_zone_name_is_trimmed_and_refuses_what_no_iana_name_has() {
+        assert_eq!(
+            TimeZoneName::parse(" America/Sao_Paulo ").unwrap().as_str(),
+            "America/Sao_Paulo"
+        );
+        for bad in [
+            "",
+            "   ",
+            "Not a zone",
+            "Europe/Lisbon;DROP",
+            &"A".repeat(65),
+        ] {
+            let e = TimeZoneName::parse(bad).unwrap_err();
+            assert!(e.fields.contains_key("timezone"), "{bad:?}: {e:?}");
+        }
+    }
+
+    #[test]
     fn a_range_counts_lists_and_contains_its_days_ends_included() {
         let r = DateRange::new(date!(2026 - 02 - 27), date!(2026 - 03 - 01)).unwrap();
         assert_eq!(r.days(), 3);

@@ -175,7 +175,30 @@ impl Name {
 pub struct Organization {
     pub id: TenantId,
     pub name: String,
+    /// IANA time zone (checked by [`crate::ads::TimeZoneName`]): the calendar of
+    /// organization-wide reports and schedules. `UTC` unless chosen.
+    pub timezone: String,
     pub created_at: OffsetDateTime,
+}
+
+impl Organization {
+    /// The zone an organization has until someone picks one.
+    pub const DEFAULT_TIMEZONE: &'static str = "UTC";
+}
+
+/// A change to an organization: `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrganizationPatch {
+    pub name: Option<String>,
+    pub timezone: Option<String>,
+}
+
+impl OrganizationPatch {
+    /// Whether the patch changes nothing.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none() && self.timezone.is_none()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -310,6 +333,17 @@ pub trait OrganizationRepository: Send + Sync {
     /// # Errors
     /// Database failures.
     async fn find(&self, id: TenantId) -> Result<Option<Organization>, RepoError>;
+    /// Applies `patch` to the organization `id` (the tenant itself, so the
+    /// change cannot reach another one); the updated organization, or `None`
+    /// when it does not exist. An empty patch changes nothing.
+    ///
+    /// # Errors
+    /// Database failures.
+    async fn update(
+        &self,
+        id: TenantId,
+        patch: &OrganizationPatch,
+    ) -> Result<Option<Organization>, RepoError>;
 }
 
 #[cfg_attr(feature = "mocks", mockall::automock)]
@@ -501,6 +535,22 @@ mod tests {
         ] {
             assert!(Email::parse(bad).is_err(), "{bad} accepted");
         }
+    }
+
+    #[test]
+    fn default_organization_time_zone_is_a_valid_zone_name() {
+        let z = crate::ads::TimeZoneName::parse(Organization::DEFAULT_TIMEZONE).unwrap();
+        assert_eq!(z.as_str(), "UTC");
+    }
+
+    #[test]
+    fn organization_patch_without_fields_is_empty() {
+        assert!(OrganizationPatch::default().is_empty());
+        let patch = OrganizationPatch {
+            timezone: Some("Europe/Lisbon".to_owned()),
+            ..OrganizationPatch::default()
+        };
+        assert!(!patch.is_empty());
     }
 
     #[test]

@@ -14,7 +14,8 @@ use domain::ads::{
 use domain::audit::{AuditEntry, AuditFilter, AuditLogRepository};
 use domain::identity::{
     ApiKey, ApiKeyRepository, Email, Membership, MembershipRepository, Organization,
-    OrganizationRepository, RefreshToken, RefreshTokenRepository, Role, User, UserRepository,
+    OrganizationPatch, OrganizationRepository, RefreshToken, RefreshTokenRepository, Role, User,
+    UserRepository,
 };
 use domain::kpi::KpiTotals;
 use domain::page::PageRequest;
@@ -34,6 +35,7 @@ use infrastructure::on_both_backends;
 
 on_both_backends!(
     registering_an_organization_creates_owner_and_duplicate_email_writes_nothing,
+    organization_update_changes_only_that_organization,
     memberships_are_added_listed_changed_and_removed,
     refresh_token_can_be_spent_once,
     concurrent_spends_have_one_winner,
@@ -93,6 +95,7 @@ async fn org(db: &Db) -> (Organization, User) {
     let org = Organization {
         id: TenantId::generate(),
         name: "Acme".to_owned(),
+        timezone: Organization::DEFAULT_TIMEZONE.to_owned(),
         created_at: now(),
     };
     let owner = user(&unique_email());
@@ -257,6 +260,7 @@ async fn registering_an_organization_creates_owner_and_duplicate_email_writes_no
     let org2 = Organization {
         id: TenantId::generate(),
         name: "Copycat".to_owned(),
+        timezone: Organization::DEFAULT_TIMEZONE.to_owned(),
         created_at: now(),
     };
     let clash = user(&owner.email);
@@ -270,6 +274,56 @@ async fn registering_an_organization_creates_owner_and_duplicate_email_writes_no
     assert_eq!(
         UserRepository::insert(&db, &user(&owner.email)).await,
         Err(RepoError::Conflict("email".to_owned()))
+    );
+}
+
+async fn organization_update_changes_only_that_organization(tdb: TestDb) {
+    let db = tdb.db();
+    let (mine, _) = org(&db).await;
+    let (other, _) = org(&db).await;
+
+    let zone = OrganizationPatch {
+        timezone: Some("America/Sao_Paulo".to_owned()),
+        ..OrganizationPatch::default()
+    };
+    let after = OrganizationRepository::update(&db, mine.id, &zone)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(after.timezone, "America/Sao_Paulo");
+    assert_eq!(after.name, mine.name, "a field left out stays as it was");
+    let renamed = OrganizationPatch {
+        name: Some("Acme Brasil".to_owned()),
+        ..OrganizationPatch::default()
+    };
+    let after = OrganizationRepository::update(&db, mine.id, &renamed)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (after.name.as_str(), after.timezone.as_str()),
+        ("Acme Brasil", "America/Sao_Paulo")
+    );
+    assert_eq!(
+        OrganizationRepository::find(&db, mine.id).await.unwrap(),
+        Some(after.clone())
+    );
+    assert_eq!(
+        OrganizationRepository::update(&db, mine.id, &OrganizationPatch::default())
+            .await
+            .unwrap(),
+        Some(after),
+        "an empty patch reads the organization back unchanged"
+    );
+    assert_eq!(
+        OrganizationRepository::find(&db, other.id).await.unwrap(),
+        Some(other)
+    );
+    assert_eq!(
+        OrganizationRepository::update(&db, TenantId::generate(), &zone)
+            .await
+            .unwrap(),
+        None
     );
 }
 
@@ -1471,4 +1525,50 @@ async fn sqlite_migrates_on_a_current_thread_runtime() {
     let tdb = TestDb::sqlite().await;
     assert_eq!(tdb.pool().run_migrations().await.unwrap(), 0);
     assert!(tdb.db().probe().await.healthy);
+}
+
+// ------------------------------------------------------------------ migrations
+
+/// The migration that gives organizations a time zone.
+const TIMEZONE_MIGRATION: &str = "2024-06-01-000014";
+
+/// Organizations written before they had a time zone are in UTC afterwards.
+async fn the_timezone_migration_puts_existing_organizations_in_utc(tdb: TestDb) {
+    use diesel_async::RunQueryDsl;
+    let id = TenantId::generate();
+    // Raw SQL: the repository writes a column this schema does not have yet.
+    let insert = diesel::sql_query(format!(
+        "INSERT INTO organizations (id, name, created_at) \
+         VALUES ('{id}', 'Old', '2024-05-01 12:00:00+00:00')"
+    ));
+    match tdb.pool() {
+        DbPool::Postgres(p) => insert.execute(&mut *p.get().await.unwrap()).await,
+        DbPool::Sqlite(p) => insert.execute(&mut *p.get().await.unwrap()).await,
+    }
+    .unwrap();
+    assert!(tdb.migrate().await >= 1);
+    let org = OrganizationRepository::find(&tdb.db(), id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (org.name.as_str(), org.timezone.as_str()),
+        ("Old", Organization::DEFAULT_TIMEZONE)
+    );
+}
+
+mod migration {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn pg_puts_existing_organizations_in_utc() {
+        let tdb =
+            infrastructure::db::testing::TestDb::postgres_before(super::TIMEZONE_MIGRATION).await;
+        super::the_timezone_migration_puts_existing_organizations_in_utc(tdb).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_puts_existing_organizations_in_utc() {
+        let tdb =
+            infrastructure::db::testing::TestDb::sqlite_before(super::TIMEZONE_MIGRATION).await;
+        super::the_timezone_migration_puts_existing_organizations_in_utc(tdb).await;
+    }
 }

@@ -48,6 +48,7 @@ async fn account(db: &Db) -> AdAccount {
     let org = Organization {
         id: TenantId::generate(),
         name: "Acme".to_owned(),
+        timezone: Organization::DEFAULT_TIMEZONE.to_owned(),
         created_at: now(),
     };
     let owner = User {

@@ -80,6 +80,7 @@ async fn tenant(db: &Db) -> TenantId {
     let org = Organization {
         id: TenantId::generate(),
         name: "Acme".to_owned(),
+        timezone: Organization::DEFAULT_TIMEZONE.to_owned(),
         created_at: now(),
     };
     let owner = User {

@@ -50,6 +50,7 @@ async fn fixture(db: &Db) -> Fixture {
     let org = Organization {
         id: TenantId::generate(),
         name: "Acme".to_owned(),
+        timezone: Organization::DEFAULT_TIMEZONE.to_owned(),
         created_at: now(),
     };
     let owner = User {

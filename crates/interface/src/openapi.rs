@@ -24,8 +24,8 @@ use crate::dto::analysis::{AnomaliesDto, BacktestDto, BudgetAllocationDto, Score
 use crate::dto::assistant::{ChatReplyDto, ConversationDto, MessageDto};
 use crate::dto::audit::AuditEntryDto;
 use crate::dto::identity::{
-    ApiKeyDto, CreatedApiKeyDto, MeResponse, MemberDto, MembershipDto, RegisterResponse,
-    TokenResponse,
+    ApiKeyDto, CreatedApiKeyDto, MeResponse, MemberDto, MembershipDto, OrganizationDto,
+    RegisterResponse, TokenResponse,
 };
 use crate::dto::ingestion::{AdAccountKpisDto, ImportAcceptedDto, SyncAcceptedDto, SyncRunDto};
 use crate::dto::insights::InsightDto;
@@ -73,6 +73,7 @@ documented_envelopes! {
     RegisterEnvelope => RegisterResponse;
     TokenEnvelope => TokenResponse;
     MeEnvelope => MeResponse;
+    OrganizationEnvelope => OrganizationDto;
     MemberEnvelope => MemberDto;
     MembershipEnvelope => MembershipDto;
     CreatedApiKeyEnvelope => CreatedApiKeyDto;
@@ -241,6 +242,7 @@ macro_rules! api_doc {
             modifiers(&SecuritySchemes),
             tags(
                 (name = "auth", description = "Sign-up, sessions and the caller"),
+                (name = "organization", description = "The caller's organization: its name and time zone"),
                 (name = "members", description = "People in the organization and their roles"),
                 (name = "api-keys", description = "Keys for integrations"),
                 (name = "ad-accounts", description = "Connected ad platform accounts"),

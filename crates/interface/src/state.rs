@@ -19,7 +19,8 @@ use application::assistant::{
 use application::audit::ListAuditLog;
 use application::identity::{
     AddMember, AuthenticateAccessToken, AuthenticateApiKey, ChangeMemberRole, CreateApiKey, GetMe,
-    ListApiKeys, ListMembers, Login, Logout, RefreshSession, Register, RemoveMember, RevokeApiKey,
+    GetOrganization, ListApiKeys, ListMembers, Login, Logout, RefreshSession, Register,
+    RemoveMember, RevokeApiKey, UpdateOrganization,
 };
 use application::ingestion::account_kpis::GetAdAccountKpis;
 use application::ingestion::import::ImportCsv;
@@ -45,6 +46,8 @@ pub struct IdentityApi {
     pub refresh: RefreshSession,
     pub logout: Logout,
     pub me: GetMe,
+    pub get_organization: GetOrganization,
+    pub update_organization: UpdateOrganization,
     pub authenticate_token: AuthenticateAccessToken,
     pub authenticate_key: AuthenticateApiKey,
     pub list_members: ListMembers,

@@ -165,7 +165,7 @@ async fn rejects_bad_registrations_with_field_errors(t: TestApp) {
 }
 
 /// Adds a member with a role and returns a bearer credential for them (via an API key of that role).
-async fn key_with_role<S, B>(app: &S, owner: &adscale_tests::Tenant, role: &str) -> Cred
+pub(crate) async fn key_with_role<S, B>(app: &S, owner: &adscale_tests::Tenant, role: &str) -> Cred
 where
     S: actix_web::dev::Service<
             actix_http::Request,

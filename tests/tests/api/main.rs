@@ -23,6 +23,7 @@ mod assistant;
 mod identity;
 mod ingestion;
 mod insights;
+mod organization;
 mod platform;
 mod rebalance;
 mod reports;

@@ -1,5 +1,6 @@
 use std::sync::{Arc, OnceLock};
 
+use domain::ads::TimeZoneName;
 use domain::error::ValidationError;
 use domain::identity::{
     Actor, Email, Membership, MembershipRepository, Name, Organization, OrganizationRepository,
@@ -24,6 +25,8 @@ fn collect<T>(errors: &mut ValidationError, r: Result<T, ValidationError>) -> Op
 
 pub struct RegisterInput {
     pub organization_name: String,
+    /// The organization's IANA time zone; `UTC` when absent.
+    pub timezone: Option<String>,
     pub name: String,
     pub email: String,
     pub password: String,
@@ -69,11 +72,20 @@ impl Register {
             &mut errors,
             Name::parse("organization_name", &input.organization_name),
         );
+        let timezone = collect(
+            &mut errors,
+            TimeZoneName::parse(
+                input
+                    .timezone
+                    .as_deref()
+                    .unwrap_or(Organization::DEFAULT_TIMEZONE),
+            ),
+        );
         let name = collect(&mut errors, Name::parse("name", &input.name));
         let email = collect(&mut errors, Email::parse(&input.email));
         let password = collect(&mut errors, Password::parse(&input.password));
-        let (Some(org_name), Some(name), Some(email), Some(password)) =
-            (org_name, name, email, password)
+        let (Some(org_name), Some(timezone), Some(name), Some(email), Some(password)) =
+            (org_name, timezone, name, email, password)
         else {
             return Err(errors.into());
         };
@@ -81,6 +93,7 @@ impl Register {
         let organization = Organization {
             id: TenantId::generate(),
             name: org_name.into_string(),
+            timezone: timezone.as_str().to_owned(),
             created_at: now,
         };
         let user = User {
@@ -436,6 +449,7 @@ impl CreateUser {
         let org = Organization {
             id: TenantId::generate(),
             name: org_name.map(Name::into_string).unwrap_or_default(),
+            timezone: Organization::DEFAULT_TIMEZONE.to_owned(),
             created_at: now,
         };
         self.orgs

@@ -7,7 +7,8 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use domain::identity::{
     ApiKey, ApiKeyRepository, Email, Member, Membership, MembershipRepository, Organization,
-    OrganizationRepository, RefreshToken, RefreshTokenRepository, Role, User, UserRepository,
+    OrganizationPatch, OrganizationRepository, RefreshToken, RefreshTokenRepository, Role, User,
+    UserRepository,
 };
 use domain::page::{Page, PageRequest};
 use domain::{ApiKeyId, RefreshTokenId, RepoError, TenantId, TokenFamilyId, UserId};
@@ -31,6 +32,7 @@ impl OrganizationRepository for Db {
                         organizations::id.eq(db_id(org.id)),
                         organizations::name.eq(&org.name),
                         organizations::created_at.eq(org.created_at),
+                        organizations::timezone.eq(&org.timezone),
                     ))
                     .execute(c)
                     .await?;
@@ -65,6 +67,31 @@ impl OrganizationRepository for Db {
             let row = organizations::table
                 .filter(organizations::id.eq(db_id(id)))
                 .first::<OrganizationRow>(c)
+                .await
+                .optional()?;
+            Ok(row.map(Organization::from))
+        })
+    }
+
+    async fn update(
+        &self,
+        id: TenantId,
+        patch: &OrganizationPatch,
+    ) -> Result<Option<Organization>, RepoError> {
+        if patch.is_empty() {
+            // An UPDATE without a SET clause is not SQL.
+            return OrganizationRepository::find(self, id).await;
+        }
+        on_db!(&self.pool, |c| {
+            let row = diesel::update(organizations::table.filter(organizations::id.eq(db_id(id))))
+                .set((
+                    patch.name.as_deref().map(|v| organizations::name.eq(v)),
+                    patch
+                        .timezone
+                        .as_deref()
+                        .map(|v| organizations::timezone.eq(v)),
+                ))
+                .get_result::<OrganizationRow>(c)
                 .await
                 .optional()?;
             Ok(row.map(Organization::from))

@@ -37,6 +37,7 @@ pub mod schema {
             id -> Uuid,
             name -> Text,
             created_at -> Timestamptz,
+            timezone -> Text,
         }
     }
 

@@ -36,6 +36,7 @@ pub(crate) struct OrganizationRow {
     pub id: DbId,
     pub name: String,
     pub created_at: OffsetDateTime,
+    pub timezone: String,
 }
 
 impl From<OrganizationRow> for Organization {
@@ -43,6 +44,7 @@ impl From<OrganizationRow> for Organization {
         Self {
             id: r.id.0.into(),
             name: r.name,
+            timezone: r.timezone,
             created_at: r.created_at,
         }
     }

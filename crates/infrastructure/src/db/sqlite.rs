@@ -38,6 +38,7 @@ pub mod schema {
             id -> Text,
             name -> Text,
             created_at -> TimestamptzSqlite,
+            timezone -> Text,
         }
     }
 

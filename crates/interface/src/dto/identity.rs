@@ -1,7 +1,8 @@
-//! Identity DTOs: sign-up, sessions, who am I, members and API keys. Secrets
-//! (password hashes, key digests) have no field here, so they cannot leak.
+//! Identity DTOs: sign-up, sessions, who am I, the organization, members and
+//! API keys. Secrets (password hashes, key digests) have no field here, so
+//! they cannot leak.
 
-use application::identity::{CreatedApiKey, Me, Registered, Session};
+use application::identity::{CreatedApiKey, Me, OrganizationPatchInput, Registered, Session};
 use domain::identity::{ApiKey, Member, Membership, Organization, Role, User};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -36,6 +37,9 @@ pub struct RegisterRequest {
     #[serde(default)]
     #[schema(required = true, example = "Acme Marketing")]
     pub organization_name: String,
+    /// The organization's IANA time zone; `UTC` when absent.
+    #[schema(example = "America/Sao_Paulo")]
+    pub timezone: Option<String>,
     #[serde(default)]
     #[schema(required = true, example = "Ana Souza")]
     pub name: String,
@@ -88,6 +92,13 @@ impl From<&User> for UserDto {
 pub struct OrganizationDto {
     pub id: Uuid,
     pub name: String,
+    /// IANA zone of the organization's calendar (organization-wide reports
+    /// and schedules); `UTC` unless chosen.
+    #[schema(example = "America/Sao_Paulo")]
+    pub timezone: String,
+    #[serde(serialize_with = "timestamp")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
 }
 
 impl From<&Organization> for OrganizationDto {
@@ -95,6 +106,27 @@ impl From<&Organization> for OrganizationDto {
         Self {
             id: o.id.into_uuid(),
             name: o.name.clone(),
+            timezone: o.timezone.clone(),
+            created_at: o.created_at,
+        }
+    }
+}
+
+/// Changes the organization; only the fields present change.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct UpdateOrganizationRequest {
+    #[schema(example = "Acme Marketing")]
+    pub name: Option<String>,
+    /// An IANA time zone.
+    #[schema(example = "America/Sao_Paulo")]
+    pub timezone: Option<String>,
+}
+
+impl From<UpdateOrganizationRequest> for OrganizationPatchInput {
+    fn from(r: UpdateOrganizationRequest) -> Self {
+        Self {
+            name: r.name,
+            timezone: r.timezone,
         }
     }
 }

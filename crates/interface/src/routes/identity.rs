@@ -1,6 +1,7 @@
-//! Identity routes: sign-up, sessions, who am I, members and API keys. Each
-//! handler authenticates (where needed), turns the body into a use-case input,
-//! calls one use case and wraps the DTO; role checks live in the use cases.
+//! Identity routes: sign-up, sessions, who am I, the organization, members
+//! and API keys. Each handler authenticates (where needed), turns the body
+//! into a use-case input, calls one use case and wraps the DTO; role checks
+//! live in the use cases.
 
 use actix_web::{HttpResponse, web};
 use application::identity::{AddMemberInput, LoginInput, NewApiKeyInput, RegisterInput};
@@ -11,8 +12,8 @@ use crate::auth::Auth;
 use crate::dto::common::PageQuery;
 use crate::dto::identity::{
     AddMemberRequest, ApiKeyDto, ChangeRoleRequest, CreateApiKeyRequest, CreatedApiKeyDto,
-    LoginRequest, MeResponse, MemberDto, MembershipDto, RefreshTokenRequest, RegisterRequest,
-    RegisterResponse, TokenResponse,
+    LoginRequest, MeResponse, MemberDto, MembershipDto, OrganizationDto, RefreshTokenRequest,
+    RegisterRequest, RegisterResponse, TokenResponse, UpdateOrganizationRequest,
 };
 use crate::envelope::{self as env};
 use crate::error::{ApiError, parse_uuid};
@@ -20,7 +21,7 @@ use crate::error::{ApiError, parse_uuid};
 use crate::openapi::{
     ApiKeyListEnvelope, CreatedApiKeyEnvelope, E400, E401, E403, E404, E409, E413, E422, E429,
     E500, E503, MeEnvelope, MemberEnvelope, MemberListEnvelope, MembershipEnvelope,
-    RegisterEnvelope, TokenEnvelope,
+    OrganizationEnvelope, RegisterEnvelope, TokenEnvelope,
 };
 use crate::state::AppState;
 
@@ -43,6 +44,7 @@ pub async fn register(state: web::Data<AppState>, body: web::Json<RegisterReques
         .register
         .execute(RegisterInput {
             organization_name: b.organization_name,
+            timezone: b.timezone,
             name: b.name,
             email: b.email,
             password: b.password,
@@ -114,6 +116,46 @@ pub async fn logout(state: web::Data<AppState>, body: web::Json<RefreshTokenRequ
 pub async fn me(Auth(actor): Auth, state: web::Data<AppState>) -> Reply {
     let me = state.identity.me.execute(&actor).await?;
     env::ok(state.version, MeResponse::from(me))
+}
+
+// ------------------------------------------------------------------ organization
+
+/// The caller's organization: name, time zone and creation time.
+#[utoipa::path(
+    get, path = "/api/v1/organization", tag = "organization",
+    security(("bearer_auth" = []), ("api_key" = [])),
+    responses(
+        (status = 200, description = "The caller's organization", body = OrganizationEnvelope),
+        E401, E429, E500, E503,
+    )
+)]
+pub async fn get_organization(Auth(actor): Auth, state: web::Data<AppState>) -> Reply {
+    let o = state.identity.get_organization.execute(&actor).await?;
+    env::ok(state.version, OrganizationDto::from(&o))
+}
+
+/// Rename the organization or change its time zone (admins and up); only the
+/// fields present change.
+#[utoipa::path(
+    patch, path = "/api/v1/organization", tag = "organization",
+    security(("bearer_auth" = []), ("api_key" = [])),
+    request_body = UpdateOrganizationRequest,
+    responses(
+        (status = 200, description = "The updated organization", body = OrganizationEnvelope),
+        E400, E401, E403, E413, E422, E429, E500, E503,
+    )
+)]
+pub async fn update_organization(
+    Auth(actor): Auth,
+    state: web::Data<AppState>,
+    body: web::Json<UpdateOrganizationRequest>,
+) -> Reply {
+    let o = state
+        .identity
+        .update_organization
+        .execute(&actor, body.into_inner().into())
+        .await?;
+    env::ok(state.version, OrganizationDto::from(&o))
 }
 
 // ------------------------------------------------------------------ members

@@ -38,6 +38,10 @@ macro_rules! route_table {
             "/api/v1/auth/refresh" => { post: identity::refresh },
             "/api/v1/auth/logout" => { post: identity::logout },
             "/api/v1/me" => { get: identity::me },
+            "/api/v1/organization" => {
+                get: identity::get_organization,
+                patch: identity::update_organization,
+            },
             "/api/v1/members" => { get: identity::list_members, post: identity::add_member },
             "/api/v1/members/{user_id}" => {
                 patch: identity::change_member_role,
