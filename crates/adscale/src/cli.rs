@@ -54,8 +54,19 @@ pub struct ImportArgs {
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// The ad account (uuid) reported on.
-    #[arg(long = "ad-account")]
-    pub ad_account: uuid::Uuid,
+    #[arg(
+        long = "ad-account",
+        required_unless_present = "organization",
+        conflicts_with = "organization"
+    )]
+    pub ad_account: Option<uuid::Uuid>,
+    /// Or the organization (uuid): its ad accounts of one currency, summed.
+    #[arg(long)]
+    pub organization: Option<uuid::Uuid>,
+    /// With --organization: the currency whose accounts are summed (needed
+    /// when they use several).
+    #[arg(long, requires = "organization")]
+    pub currency: Option<String>,
     /// daily, weekly or executive.
     #[arg(long, default_value = "weekly")]
     pub kind: String,
@@ -216,7 +227,22 @@ async fn write_report(config: &Config, args: ReportArgs) -> anyhow::Result<()> {
     use domain::report_jobs::parse_separator;
     use domain::reports::{RenderOptions, ReportFormat, ReportRenderer};
 
-    let (built, id, tenant) = with_account(config, args.ad_account).await?;
+    let (built, account, tenant) = match (args.ad_account, args.organization) {
+        (Some(account), _) => {
+            let (built, id, tenant) = with_account(config, account).await?;
+            (built, Some(id), tenant)
+        }
+        (None, Some(org)) => {
+            let adapters = migrated(config).await?;
+            let settings = crate::wiring::Settings::from_config(config)?;
+            (
+                crate::wiring::build(&adapters, &settings)?,
+                None,
+                domain::TenantId::from_uuid(org),
+            )
+        }
+        (None, None) => anyhow::bail!("give --ad-account or --organization"),
+    };
     let format: ReportFormat = args
         .format
         .parse()
@@ -228,7 +254,8 @@ async fn write_report(config: &Config, args: ReportArgs) -> anyhow::Result<()> {
     };
     let req = ReportInput {
         kind: args.kind,
-        ad_account_id: Some(id),
+        ad_account_id: account,
+        currency: args.currency,
         date: args.date,
         week: args.week,
         month: args.month,
@@ -242,12 +269,7 @@ async fn write_report(config: &Config, args: ReportArgs) -> anyhow::Result<()> {
         .build(tenant, req)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let name = file_name(
-        req.kind,
-        format,
-        &built_report.account_name,
-        built_report.period,
-    );
+    let name = file_name(req.kind, format, &built_report.name, built_report.period);
     let bytes = infrastructure::reports::DocumentRenderer::new()
         .render(
             &built_report.document,

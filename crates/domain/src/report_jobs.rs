@@ -8,7 +8,7 @@
 use async_trait::async_trait;
 use time::{Date, OffsetDateTime, PrimitiveDateTime, Weekday};
 
-use crate::ads::DateRange;
+use crate::ads::{Currency, DateRange};
 use crate::error::{RepoError, ValidationError};
 use crate::ids::{AdAccountId, ReportId, ReportScheduleId, TenantId};
 use crate::notify::Alert;
@@ -30,15 +30,67 @@ wire_enum! {
     }
 }
 
+/// What a report (or a schedule's reports) covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReportScope {
+    /// One ad account, in its currency; its days end in its time zone.
+    AdAccount(AdAccountId),
+    /// The organization's ad accounts summed: those reporting in
+    /// `currency`, or all of them when they share one (`None`). Amounts in
+    /// different currencies are never added up.
+    Organization { currency: Option<Currency> },
+}
+
+impl ReportScope {
+    /// The ad account, for an account's report.
+    #[must_use]
+    pub const fn ad_account_id(&self) -> Option<AdAccountId> {
+        match self {
+            Self::AdAccount(id) => Some(*id),
+            Self::Organization { .. } => None,
+        }
+    }
+
+    /// The currency asked for, for an organization's report.
+    #[must_use]
+    pub const fn currency(&self) -> Option<Currency> {
+        match self {
+            Self::AdAccount(_) => None,
+            Self::Organization { currency } => *currency,
+        }
+    }
+
+    /// `ad_account` or `organization`, as sent.
+    #[must_use]
+    pub const fn name(&self) -> &'static str {
+        match self {
+            Self::AdAccount(_) => "ad_account",
+            Self::Organization { .. } => "organization",
+        }
+    }
+
+    /// The scope stored as its two nullable columns.
+    #[must_use]
+    pub const fn from_columns(
+        ad_account_id: Option<AdAccountId>,
+        currency: Option<Currency>,
+    ) -> Self {
+        match ad_account_id {
+            Some(id) => Self::AdAccount(id),
+            None => Self::Organization { currency },
+        }
+    }
+}
+
 /// One report as requested, and what became of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Report {
     pub id: ReportId,
     pub tenant_id: TenantId,
-    pub ad_account_id: AdAccountId,
+    pub scope: ReportScope,
     pub kind: ReportKind,
     /// The days asked for; `None` until resolved to the kind's default (in
-    /// the account's time zone) when the report is built.
+    /// the accounts' time zones) when the report is built.
     pub period: Option<DateRange>,
     pub format: ReportFormat,
     pub decimal_separator: DecimalSeparator,
@@ -68,7 +120,7 @@ impl Report {
     #[allow(clippy::too_many_arguments)]
     pub fn queued(
         tenant_id: TenantId,
-        ad_account_id: AdAccountId,
+        scope: ReportScope,
         kind: ReportKind,
         period: Option<DateRange>,
         format: ReportFormat,
@@ -79,7 +131,7 @@ impl Report {
         Self {
             id: ReportId::generate(),
             tenant_id,
-            ad_account_id,
+            scope,
             kind,
             period,
             format,
@@ -175,20 +227,22 @@ pub fn parse_separator(s: &str) -> Option<DecimalSeparator> {
     }
 }
 
-/// A standing order: the report of an ad account, queued when its local
-/// time comes, every day (`daily`), every Monday (`weekly`) or on the 1st of
-/// each month (`executive`, for the month before), and announced to the
-/// tenant's notification channels when done (`report.ready`).
+/// A standing order: the report of an ad account (or of the organization),
+/// queued when its local time comes (the account's time zone, or the
+/// organization's), every day (`daily`), every Monday (`weekly`) or on the
+/// 1st of each month (`executive`, for the month before), and announced to
+/// the tenant's notification channels when done (`report.ready`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportSchedule {
     pub id: ReportScheduleId,
     pub tenant_id: TenantId,
-    pub ad_account_id: AdAccountId,
+    pub scope: ReportScope,
     pub kind: ReportKind,
     pub format: ReportFormat,
     pub decimal_separator: DecimalSeparator,
-    /// Local hour (in the ad account's time zone) from which it is due; 8
-    /// unless asked otherwise.
+    /// Local hour (in the ad account's time zone, or the organization's for
+    /// an organization report) from which it is due; 8 unless asked
+    /// otherwise.
     pub hour: u8,
     pub enabled: bool,
     /// The local day it last queued a report.
@@ -207,7 +261,7 @@ impl ReportSchedule {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         tenant_id: TenantId,
-        ad_account_id: AdAccountId,
+        scope: ReportScope,
         kind: ReportKind,
         format: ReportFormat,
         decimal_separator: DecimalSeparator,
@@ -222,7 +276,7 @@ impl ReportSchedule {
         Ok(Self {
             id: ReportScheduleId::generate(),
             tenant_id,
-            ad_account_id,
+            scope,
             kind,
             format,
             decimal_separator,
@@ -234,8 +288,7 @@ impl ReportSchedule {
         })
     }
 
-    /// The local day it is due on, given the local time now in the ad
-    /// account's zone: the schedule's day (any day, Monday, the 1st), at or
+    /// The local day it is due on, given the local time now in its zone: the schedule's day (any day, Monday, the 1st), at or
     /// after its hour, and not yet run that day. `None` otherwise (also
     /// when disabled). A day missed entirely (the worker was down) is not
     /// caught up: the next due day queues the next report.
@@ -256,7 +309,7 @@ impl ReportSchedule {
     pub fn report(&self, now: OffsetDateTime) -> Report {
         let mut r = Report::queued(
             self.tenant_id,
-            self.ad_account_id,
+            self.scope,
             self.kind,
             None,
             self.format,
@@ -284,8 +337,9 @@ pub trait ReportScheduleRepository: Send + Sync {
     -> Result<Page<ReportSchedule>, RepoError>;
     /// Deletes it; its past reports stay. `false` when missing.
     async fn delete(&self, t: TenantId, id: ReportScheduleId) -> Result<bool, RepoError>;
-    /// Every enabled schedule (across tenants) with its ad account's IANA
-    /// time zone, for the scheduler.
+    /// Every enabled schedule (across tenants) with the IANA time zone its
+    /// hour is read in (its ad account's, or its organization's), for the
+    /// scheduler.
     async fn enabled(&self) -> Result<Vec<(ReportSchedule, String)>, RepoError>;
     /// Marks the schedule run on `day` and stores `report`, in one
     /// transaction, unless it already ran that day (another worker won):
@@ -306,7 +360,7 @@ mod tests {
     fn schedule(kind: ReportKind) -> ReportSchedule {
         ReportSchedule::new(
             TenantId::generate(),
-            AdAccountId::generate(),
+            ReportScope::AdAccount(AdAccountId::generate()),
             kind,
             ReportFormat::Pdf,
             DecimalSeparator::Point,
@@ -346,7 +400,7 @@ mod tests {
         assert!(monthly.due_on(datetime!(2026-12-02 8:00)).is_none());
         let late = ReportSchedule::new(
             TenantId::generate(),
-            AdAccountId::generate(),
+            ReportScope::AdAccount(AdAccountId::generate()),
             ReportKind::Daily,
             ReportFormat::Csv,
             DecimalSeparator::Comma,

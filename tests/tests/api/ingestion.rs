@@ -40,7 +40,26 @@ where
         >,
     B: actix_web::body::MessageBody,
 {
-    let mut body = json!({"name": "Main", "platform": "meta", "external_id": format!("act_{}", rand_digits()), "currency": "BRL", "timezone": "America/Sao_Paulo"});
+    named_account(app, cred, "Main", "BRL", token).await
+}
+
+/// A Meta ad account named `name` reporting in `currency` (São Paulo time).
+pub(crate) async fn named_account<S, B>(
+    app: &S,
+    cred: &Cred,
+    name: &str,
+    currency: &str,
+    token: Option<&str>,
+) -> String
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let mut body = json!({"name": name, "platform": "meta", "external_id": format!("act_{}", rand_digits()), "currency": currency, "timezone": "America/Sao_Paulo"});
     if let Some(t) = token {
         body["access_token"] = json!(t);
     }

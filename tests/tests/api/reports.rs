@@ -18,10 +18,12 @@ use serde_json::{Value, json};
 use time::{Date, OffsetDateTime};
 
 use crate::alerts::deliverer;
-use crate::ingestion::{import, new_account};
+use crate::ingestion::{import, named_account, new_account};
 use crate::suggestions::CSV;
 
 on_both_backends!(
+    an_organization_report_sums_the_accounts_of_one_currency_and_is_scheduled_in_its_zone,
+    a_report_whose_worker_keeps_stopping_is_given_up,
     the_executive_report_lists_the_periods_generated_insights,
     a_weekly_schedule_queues_its_report_on_monday_morning_once_and_announces_it,
     a_daily_xlsx_report_is_queued_rendered_and_downloaded_with_the_kpi_apis_numbers,
@@ -246,10 +248,7 @@ async fn reports_are_the_tenants_alone_bad_requests_are_named_and_files_expire(t
         .unwrap()
         .keys()
         .collect();
-    assert_eq!(
-        fields,
-        ["ad_account_id", "decimal_separator", "format", "kind"]
-    );
+    assert_eq!(fields, ["decimal_separator", "format", "kind"]);
     let future = call(
         &app,
         Method::POST,
@@ -506,5 +505,213 @@ async fn the_executive_report_lists_the_periods_generated_insights(t: TestApp) {
     assert!(
         section.contains("2026-09-28") && section.contains(&headline),
         "{section}"
+    );
+}
+
+/// CSV text of a downloaded report (after its BOM).
+async fn csv_text<S, B>(app: &S, cred: &Cred, report: &Value) -> String
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let path = format!(
+        "/api/v1/reports/{}/download",
+        report["id"].as_str().unwrap()
+    );
+    let file = get(app, cred, &path).await;
+    assert_eq!(file.status.as_u16(), 200, "{}", file.body);
+    String::from_utf8(file.raw[3..].to_vec()).unwrap()
+}
+
+async fn an_organization_report_sums_the_accounts_of_one_currency_and_is_scheduled_in_its_zone(
+    t: TestApp,
+) {
+    let (owner, _main) = imported(&t).await;
+    let app = t.service().await;
+    let second = named_account(&app, &owner, "Second", "BRL", None).await;
+    let r = import(&app, &owner, &second, CSV.as_bytes()).await;
+    assert_eq!(r.status.as_u16(), 202, "{}", r.body);
+    named_account(&app, &owner, "Dollars", "USD", None).await;
+    let day = json!({"kind": "daily", "date": "2026-10-01", "format": "csv"});
+
+    // Three accounts in two currencies: which ones to add up must be said.
+    let mixed = call(
+        &app,
+        Method::POST,
+        "/api/v1/reports",
+        &owner,
+        Some(day.clone()),
+    )
+    .await;
+    mixed.assert_error(422, "VALIDATION_FAILED");
+    assert_eq!(
+        mixed.body["details"]["fields"]["currency"],
+        json!(
+            "the organization's ad accounts report in BRL, USD; amounts in different \
+             currencies are not added up: give one of them"
+        )
+    );
+    let mut eur = day.clone();
+    eur["currency"] = json!("EUR");
+    let eur = call(&app, Method::POST, "/api/v1/reports", &owner, Some(eur)).await;
+    eur.assert_error(422, "VALIDATION_FAILED");
+    assert!(eur.body["details"]["fields"]["currency"].is_string());
+
+    let mut brl = day.clone();
+    brl["currency"] = json!("brl");
+    let queued = request(&app, &owner, brl).await;
+    assert_eq!(
+        (
+            &queued["scope"],
+            &queued["currency"],
+            queued.get("ad_account_id")
+        ),
+        (&json!("organization"), &json!("BRL"), None)
+    );
+    assert_eq!(t.reports.run_once().await.unwrap(), 1);
+    let done = get(
+        &app,
+        &owner,
+        &format!("/api/v1/reports/{}", queued["id"].as_str().unwrap()),
+    )
+    .await;
+    assert_eq!(done.data()["status"], json!("DONE"), "{}", done.body);
+    assert_eq!(
+        done.data()["file_name"],
+        json!("adscale-daily-all-ad-accounts-brl-2026-10-01.csv")
+    );
+    let text = csv_text(&app, &owner, done.data()).await;
+    // Each BRL account spent 20.00 on Oct 1 (the KPI API's figure per account).
+    assert!(text.contains("Spend,40.00"), "{text}");
+    assert!(
+        text.contains("All ad accounts (BRL) · 2026-10-01"),
+        "{text}"
+    );
+    assert!(text.contains("Ad accounts"), "{text}");
+    for line in ["Main,20.00,2,10.00", "Second,20.00,2,10.00"] {
+        assert!(text.contains(line), "{line} in {text}");
+    }
+    assert!(text.contains("Second · Healthy"), "{text}");
+    assert!(!text.contains("Dollars"), "{text}");
+
+    // Another organization without accounts is told so; it never sees ours.
+    let stranger = register(&app, "Empty").await.cred();
+    call(&app, Method::POST, "/api/v1/reports", &stranger, Some(day))
+        .await
+        .assert_error(422, "NO_AD_ACCOUNT");
+    get(
+        &app,
+        &stranger,
+        &format!("/api/v1/reports/{}", queued["id"].as_str().unwrap()),
+    )
+    .await
+    .assert_error(404, "REPORT_NOT_FOUND");
+
+    // An organization schedule runs at the organization's local hour.
+    let r = call(
+        &app,
+        Method::POST,
+        "/api/v1/report-schedules",
+        &owner,
+        Some(json!({"kind": "weekly", "currency": "BRL", "format": "csv"})),
+    )
+    .await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.body);
+    assert_eq!(
+        (&r.data()["scope"], &r.data()["currency"]),
+        (&json!("organization"), &json!("BRL"))
+    );
+    // 09:00 on Monday in Tokyo, 03:00 elsewhere: the organization's zone
+    // (UTC until changed) decides, not its accounts' (São Paulo).
+    let db = t.adapters.db.clone();
+    let monday: Arc<dyn Clock> = Arc::new(MondayNineIn("Asia/Tokyo"));
+    let gold = GoldReader::new(
+        db.clone(),
+        db.clone(),
+        db.clone(),
+        db.clone(),
+        monday.clone(),
+    );
+    let job = || job_at(db.clone(), monday.clone(), gold.clone());
+    assert_eq!(job().run_once().await.unwrap(), 0, "03:00 in UTC");
+    let r = call(
+        &app,
+        Method::PATCH,
+        "/api/v1/organization",
+        &owner,
+        Some(json!({"timezone": "Asia/Tokyo"})),
+    )
+    .await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+    assert_eq!(job().run_once().await.unwrap(), 1, "09:00 in Tokyo");
+    let reports = get(&app, &owner, "/api/v1/reports").await;
+    let weekly = &reports.data()[0];
+    assert_eq!(
+        (&weekly["scope"], &weekly["status"], &weekly["period"]),
+        (
+            &json!("organization"),
+            &json!("DONE"),
+            &json!({"from": "2026-09-28", "to": "2026-10-04"})
+        ),
+        "{weekly}"
+    );
+    let text = csv_text(&app, &owner, weekly).await;
+    // Oct 1–3 in week 40: 40.00 per account.
+    assert!(text.contains("Spend,80.00"), "{text}");
+}
+
+/// Monday Oct 5, 2026: 09:00 in one time zone, 03:00 in every other.
+struct MondayNineIn(&'static str);
+
+impl Clock for MondayNineIn {
+    fn now(&self) -> OffsetDateTime {
+        MondayMorning.now()
+    }
+    fn today_in(&self, tz: &str) -> Date {
+        MondayMorning.today_in(tz)
+    }
+    fn local_now_in(&self, tz: &str) -> time::PrimitiveDateTime {
+        let hour = if tz == self.0 { 9 } else { 3 };
+        time::macros::date!(2026 - 10 - 05)
+            .with_hms(hour, 0, 0)
+            .unwrap()
+    }
+}
+
+async fn a_report_whose_worker_keeps_stopping_is_given_up(t: TestApp) {
+    use domain::report_jobs::ReportRepository;
+
+    let (owner, account) = imported(&t).await;
+    let app = t.service().await;
+    let queued = request(
+        &app,
+        &owner,
+        json!({"kind": "daily", "ad_account_id": account, "date": "2026-10-01", "format": "pdf"}),
+    )
+    .await;
+    // Three workers take it and stop before finishing (their lease is over
+    // at once here).
+    let db = t.adapters.db.clone();
+    let now = OffsetDateTime::now_utc();
+    for attempt in 1..=3 {
+        let taken = db.take_due(now, now, 4).await.unwrap();
+        assert_eq!(taken.len(), 1);
+        assert_eq!(taken[0].attempts, attempt);
+    }
+    assert_eq!(t.reports.run_once().await.unwrap(), 1);
+    let report = get(
+        &app,
+        &owner,
+        &format!("/api/v1/reports/{}", queued["id"].as_str().unwrap()),
+    )
+    .await;
+    assert_eq!(report.data()["status"], json!("FAILED"), "{}", report.body);
+    assert_eq!(
+        report.data()["failure"],
+        json!("gave up after 3 tries: the worker stopped while making it")
     );
 }

@@ -138,6 +138,26 @@ impl GoldReader {
         Ok(out)
     }
 
+    /// The ids of the account's current ads and of their ad sets.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn ad_and_ad_set_ids(
+        &self,
+        t: TenantId,
+        account: AdAccountId,
+    ) -> Result<std::collections::HashSet<uuid::Uuid>, AppError> {
+        let filter = EntityFilter {
+            ad_account_id: Some(account),
+            ..EntityFilter::default()
+        };
+        Ok(every_page(PAGE, |p| self.ads.list(t, filter, p))
+            .await?
+            .into_iter()
+            .flat_map(|ad| [ad.id.into_uuid(), ad.ad_set_id.into_uuid()])
+            .collect())
+    }
+
     /// The tenant's ad account.
     ///
     /// # Errors
@@ -157,13 +177,13 @@ impl GoldReader {
         every_page(PAGE, |p| self.accounts.list(t, None, p)).await
     }
 
-    /// Yesterday in the account's time zone: the last whole day.
     /// Now (UTC), from the clock: when a report's figures were taken.
     #[must_use]
     pub fn now(&self) -> time::OffsetDateTime {
         self.clock.now()
     }
 
+    /// Yesterday in the account's time zone: the last whole day.
     #[must_use]
     pub fn yesterday(&self, account: &AdAccount) -> Date {
         let today = self.clock.today_in(&account.timezone);

@@ -14,7 +14,7 @@ use domain::rules::{RuleLevel, Suggestion};
 use rust_decimal::{Decimal, RoundingStrategy};
 use time::{Date, Duration};
 
-use crate::analysis::gold::{CampaignGold, DailySeries, sum};
+use crate::analysis::gold::{AccountGold, CampaignGold, DailySeries, sum};
 
 /// Campaigns listed in each of the daily report's top and bottom tables.
 pub const TOP_N: usize = 5;
@@ -188,9 +188,36 @@ fn campaign_row(c: &CampaignGold, range: DateRange) -> (String, KpiTotals) {
 
 /// Columns of a campaign table: name and the five KPIs.
 fn campaign_columns() -> Vec<Column> {
-    let mut columns = vec![Column::new("Campaign", ColumnKind::Text)];
+    named_columns("Campaign")
+}
+
+/// A `first` name column, then the five KPIs.
+fn named_columns(first: &str) -> Vec<Column> {
+    let mut columns = vec![Column::new(first, ColumnKind::Text)];
     columns.extend(KPI_HEADERS.iter().map(|(h, k)| Column::new(*h, *k)));
     columns
+}
+
+/// An organization report's ad accounts side by side over `range`, by
+/// spend (largest first, then name), each with its five KPIs.
+pub(crate) fn accounts(parts: &[(String, AccountGold)], range: DateRange) -> Table {
+    let mut lines: Vec<(&String, KpiTotals)> = parts
+        .iter()
+        .map(|(name, g)| (name, sum_in(&g.account_days, range)))
+        .collect();
+    lines.sort_by(|a, b| b.1.spend.cmp(&a.1.spend).then_with(|| a.0.cmp(b.0)));
+    Table {
+        title: "Ad accounts".to_owned(),
+        columns: named_columns("Ad account"),
+        rows: lines
+            .into_iter()
+            .map(|(name, t)| {
+                let mut row = vec![Cell::Text(name.clone())];
+                row.extend(kpi_cells(&t));
+                row
+            })
+            .collect(),
+    }
 }
 
 /// The daily report's best and worst campaigns of `day` by ROAS (ties: lower

@@ -60,7 +60,7 @@ pub struct RequestReportInput {
     pub decimal_separator: Option<String>,
 }
 
-/// Queues a report for the tenant's ad account.
+/// Queues a report of the tenant's ad account, or of its organization.
 pub struct RequestReport {
     reports: Arc<dyn ReportRepository>,
     build: Arc<BuildReport>,
@@ -82,8 +82,10 @@ impl RequestReport {
     }
 
     /// # Errors
-    /// 422 for every bad field at once (and a period not over yet); 404 for
-    /// an ad account missing or another tenant's; storage failures.
+    /// 422 for every bad field at once (and a period not over yet, an
+    /// organization without accounts or with several currencies and none
+    /// chosen); 404 for an ad account missing or another tenant's; storage
+    /// failures.
     #[instrument(skip_all, fields(tenant_id = %actor.tenant_id))]
     pub async fn execute(
         &self,
@@ -102,19 +104,13 @@ impl RequestReport {
             return Err(errors.into());
         };
         let t = actor.tenant_id;
-        let account = self.build.gold.account(t, req.ad_account_id).await?;
-        if let Some(p) = req.period
-            && p.to() > self.build.gold.yesterday(&account)
-        {
-            return Err(ValidationError::new(
-                "period",
-                "must end by yesterday in the ad account's time zone (today is not complete)",
-            )
-            .into());
+        let covered = self.build.covered(t, req.scope).await?;
+        if let Some(p) = req.period {
+            covered.check_period(p)?;
         }
         let report = Report::queued(
             t,
-            req.ad_account_id,
+            req.scope,
             req.kind,
             req.period,
             format,
@@ -293,7 +289,20 @@ impl RunReports {
             .await?;
         let taken = due.len();
         for report in due {
-            let (outcome, alert) = self.attempt(&report).await;
+            // Taken more often than it may be tried: a worker stopped (or
+            // crashed) while making it each time. Made again, it would
+            // likely stop the next one too.
+            let (outcome, alert) = if report.attempts > self.settings.max_attempts {
+                (
+                    ReportOutcome::Failed(format!(
+                        "gave up after {} tries: the worker stopped while making it",
+                        report.attempts - 1
+                    )),
+                    None,
+                )
+            } else {
+                self.attempt(&report).await
+            };
             let at = self.clock.now();
             if let ReportOutcome::Failed(why) | ReportOutcome::RetryAt { error: why, .. } = &outcome
             {
@@ -341,12 +350,16 @@ impl RunReports {
     async fn attempt(&self, report: &Report) -> (ReportOutcome, Option<Alert>) {
         let req = super::ReportRequest {
             kind: report.kind,
-            ad_account_id: report.ad_account_id,
+            scope: report.scope,
             period: report.period,
         };
         let built = match self.build.build(report.tenant_id, req).await {
             Ok(b) => b,
-            Err(e @ (AppError::NotFound(_) | AppError::Validation(_))) => {
+            Err(
+                e @ (AppError::NotFound(_)
+                | AppError::Validation(_)
+                | AppError::Unprocessable { .. }),
+            ) => {
                 return (ReportOutcome::Failed(e.to_string()), None);
             }
             Err(e) => return (self.retry_or_fail(report, e.to_string()), None),
@@ -361,14 +374,14 @@ impl RunReports {
         let BuiltReport {
             document,
             period,
-            account_name,
+            name,
         } = built;
         let rendered =
             tokio::task::spawn_blocking(move || renderer.render(&document, format, &options)).await;
         match rendered {
             Ok(Ok(content)) => {
                 let now = self.clock.now();
-                let file_name = file_name(report.kind, report.format, &account_name, period);
+                let file_name = file_name(report.kind, report.format, &name, period);
                 let alert = report.schedule_id.map(|_| {
                     let mut done = report.clone();
                     done.file_name = Some(file_name.clone());
@@ -377,7 +390,7 @@ impl RunReports {
                         self.settings.public_base_url.trim_end_matches('/'),
                         report.id
                     );
-                    Alert::report_ready(&done, &account_name, period, &url, now)
+                    Alert::report_ready(&done, &name, period, &url, now)
                 });
                 (
                     ReportOutcome::Done {
@@ -411,17 +424,13 @@ impl RunReports {
 }
 
 /// `adscale-daily-acme-brasil-2026-11-22.pdf`,
-/// `adscale-weekly-acme-brasil-2026-11-16_2026-11-22.xlsx`: ASCII letters
-/// and digits of the account's name, the rest as single dashes.
+/// `adscale-weekly-all-ad-accounts-brl-2026-11-16_2026-11-22.xlsx`: ASCII
+/// letters and digits of what the report covers ([`super::Covered::name`]),
+/// the rest as single dashes.
 #[must_use]
-pub fn file_name(
-    kind: ReportKind,
-    format: ReportFormat,
-    account_name: &str,
-    period: DateRange,
-) -> String {
-    let mut slug = String::with_capacity(account_name.len());
-    for c in account_name.chars() {
+pub fn file_name(kind: ReportKind, format: ReportFormat, name: &str, period: DateRange) -> String {
+    let mut slug = String::with_capacity(name.len());
+    for c in name.chars() {
         if c.is_ascii_alphanumeric() {
             slug.push(c.to_ascii_lowercase());
         } else if !slug.ends_with('-') {

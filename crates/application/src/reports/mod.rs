@@ -1,10 +1,11 @@
-//! Reports: what a daily, weekly or executive report of one ad account says,
-//! built from gold (`kpi_daily`) as a [`ReportDocument`] that any renderer
-//! (CSV, XLSX, PDF) writes. Any member may build one.
+//! Reports: what a daily, weekly or executive report of one ad account, or
+//! of the organization's ad accounts summed, says, built from gold
+//! (`kpi_daily`) as a [`ReportDocument`] that any renderer (CSV, XLSX, PDF)
+//! writes. Any member may build one.
 //!
-//! Owns choosing the period (defaults in the account's time zone) and the
-//! content ([`content`]); never renders, stores or sends a file (the
-//! renderer port and the report jobs do).
+//! Owns choosing the period (defaults in the accounts' time zones), which
+//! accounts a scope covers, and the content ([`content`]); never renders,
+//! stores or sends a file (the renderer port and the report jobs do).
 //!
 //! - **daily** (`date`, default yesterday): the day's KPIs against the day
 //!   before and the 7-day average before it; the top and bottom
@@ -16,16 +17,24 @@
 //! - **executive** (`month` `YYYY-MM`, or `from`/`to`; default last month):
 //!   totals against the period of the same length just before, budget use,
 //!   every campaign with its budget use, spend and CPA per day.
+//!
+//! **Organization scope** (no `ad_account_id`): the same report over the
+//! organization's ad accounts, summed day by day, with a table of the
+//! accounts side by side and campaigns named `account · campaign`. Only
+//! accounts of one currency are added up: `currency` picks them when the
+//! organization's accounts use several (422 otherwise). A day counts once it
+//! is over in every account's time zone.
 
 pub mod content;
 mod jobs;
 mod schedules;
 
+use domain::ads::Currency;
 use domain::ads::{AdAccount, DateRange};
 use domain::error::ValidationError;
 use domain::identity::{Actor, Permission};
 use domain::kpi::KpiTotals;
-use domain::report_jobs::parse_separator;
+use domain::report_jobs::{ReportScope, parse_separator};
 use domain::reports::{
     Cell, ColumnKind, DecimalSeparator, Figure, ReportDocument, ReportFormat, ReportKind,
 };
@@ -37,13 +46,14 @@ use tracing::instrument;
 use std::sync::Arc;
 
 use domain::assistant::insight::{GeneratedInsightRepository, Insight};
-use domain::rules::{Suggestion, SuggestionRepository, SuggestionStatus};
+use domain::rules::{RuleLevel, Suggestion, SuggestionRepository, SuggestionStatus};
+use std::collections::HashSet;
 
-use crate::AppError;
-use crate::analysis::gold::sum;
+use crate::analysis::gold::{AccountGold, CampaignGold, sum};
 use crate::analysis::{GoldReader, bounded_range, optional_date};
 use crate::error::require;
 use crate::paging::every_page;
+use crate::{AppError, Resource};
 use content::{
     DAILY_CHART_DAYS, Period, applied_suggestions, budget_use, campaigns_week_over_week,
     campaigns_with_budget_use, comparison, days_ending, kpi_figures, spend_and_cpa_chart,
@@ -60,7 +70,11 @@ pub use schedules::{CreateReportSchedule, ReportSchedules, ScheduleInput};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReportInput {
     pub kind: String,
+    /// The ad account; without it, the organization's accounts.
     pub ad_account_id: Option<AdAccountId>,
+    /// Organization reports only: the currency whose accounts are summed
+    /// (needed when the organization's accounts use several).
+    pub currency: Option<String>,
     /// Daily: `YYYY-MM-DD`.
     pub date: Option<String>,
     /// Weekly: `YYYY-Www`.
@@ -72,12 +86,12 @@ pub struct ReportInput {
     pub to: Option<String>,
 }
 
-/// A validated request: the kind, the account and the days reported on.
+/// A validated request: the kind, what it covers and the days reported on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReportRequest {
     pub kind: ReportKind,
-    pub ad_account_id: AdAccountId,
-    /// `None`: the kind's default period, resolved in the account's zone.
+    pub scope: ReportScope,
+    /// `None`: the kind's default period, resolved in the accounts' zones.
     pub period: Option<DateRange>,
 }
 
@@ -87,9 +101,7 @@ impl ReportInput {
     pub fn parse(self) -> Result<ReportRequest, ValidationError> {
         let mut errors = ValidationError::default();
         let kind = named::<ReportKind>("kind", &self.kind, &mut errors);
-        if self.ad_account_id.is_none() {
-            errors.add("ad_account_id", "is required");
-        }
+        let scope = scope(self.ad_account_id, self.currency.as_deref(), &mut errors);
         let only = |field: &str, given: bool, allowed: bool, errors: &mut ValidationError| {
             if given && !allowed {
                 errors.add(field, "does not apply to this kind of report");
@@ -132,14 +144,41 @@ impl ReportInput {
             ReportKind::Executive => executive_range(&self, &mut errors),
         };
         errors.into_result()?;
-        match (kind, self.ad_account_id) {
-            (Some(kind), Some(ad_account_id)) => Ok(ReportRequest {
+        match (kind, scope) {
+            (Some(kind), Some(scope)) => Ok(ReportRequest {
                 kind,
-                ad_account_id,
+                scope,
                 period,
             }),
             _ => Err(ValidationError::new("kind", "is required")),
         }
+    }
+}
+
+/// The scope of `ad_account_id` and `currency` (which only an organization
+/// report takes), problems recorded by field.
+pub(crate) fn scope(
+    ad_account_id: Option<AdAccountId>,
+    currency: Option<&str>,
+    errors: &mut ValidationError,
+) -> Option<ReportScope> {
+    match (ad_account_id, currency) {
+        (Some(id), None) => Some(ReportScope::AdAccount(id)),
+        (Some(_), Some(_)) => {
+            errors.add(
+                "currency",
+                "applies to organization reports only (leave out ad_account_id)",
+            );
+            None
+        }
+        (None, None) => Some(ReportScope::Organization { currency: None }),
+        (None, Some(c)) => match Currency::parse(c) {
+            Ok(c) => Some(ReportScope::Organization { currency: Some(c) }),
+            Err(e) => {
+                errors.merge(e);
+                None
+            }
+        },
     }
 }
 
@@ -250,11 +289,12 @@ impl BuildReport {
         self
     }
 
-    /// The account's generated insights whose week lies in `period`, by week.
+    /// The covered accounts' generated insights whose week lies in
+    /// `period`, by week.
     async fn period_insights(
         &self,
         t: TenantId,
-        account: AdAccountId,
+        covered: &Covered,
         period: DateRange,
     ) -> Result<Vec<Insight>, AppError> {
         let Some(repo) = &self.insights else {
@@ -264,12 +304,19 @@ impl BuildReport {
             .await?
             .into_iter()
             .filter(|i| {
-                i.ad_account_id == account
+                covered.accounts.iter().any(|a| a.id == i.ad_account_id)
                     && period.contains(i.week.from())
                     && period.contains(i.week.to())
             })
             .collect();
         found.sort_by_key(|i| i.week.from());
+        if covered.accounts.len() > 1 {
+            for i in &mut found {
+                if let Some(a) = covered.accounts.iter().find(|a| a.id == i.ad_account_id) {
+                    i.headline = format!("{} · {}", a.name, i.headline);
+                }
+            }
+        }
         Ok(found)
     }
 
@@ -281,13 +328,32 @@ impl BuildReport {
         self
     }
 
-    /// The tenant's applied suggestions (all of them: the caller keeps the
-    /// period's).
-    async fn applied(&self, t: TenantId) -> Result<Vec<Suggestion>, AppError> {
+    /// The applied suggestions on the covered accounts' `campaigns`, ad sets
+    /// and ads (all of them: the caller keeps the period's); another
+    /// account's never show.
+    async fn applied(
+        &self,
+        t: TenantId,
+        covered: &Covered,
+        campaigns: &[CampaignGold],
+    ) -> Result<Vec<Suggestion>, AppError> {
         let Some(repo) = &self.suggestions else {
             return Ok(Vec::new());
         };
-        every_page(100, |p| repo.list(t, Some(SuggestionStatus::Applied), p)).await
+        let all = every_page(100, |p| repo.list(t, Some(SuggestionStatus::Applied), p)).await?;
+        let mut ours: HashSet<uuid::Uuid> = campaigns
+            .iter()
+            .map(|c| c.campaign.id.into_uuid())
+            .collect();
+        if all.iter().any(|s| s.level != RuleLevel::Campaign) {
+            for a in &covered.accounts {
+                ours.extend(self.gold.ad_and_ad_set_ids(t, a.id).await?);
+            }
+        }
+        Ok(all
+            .into_iter()
+            .filter(|s| ours.contains(&s.entity_id))
+            .collect())
     }
 
     /// # Errors
@@ -303,24 +369,101 @@ impl BuildReport {
         Ok(self.build(actor.tenant_id, req).await?.document)
     }
 
+    /// The accounts `scope` covers for tenant `t`, checked: the one ad
+    /// account, or the organization's accounts of one currency.
+    ///
+    /// # Errors
+    /// 404 for an ad account missing or another tenant's; 422
+    /// `NO_AD_ACCOUNT` for an organization without accounts, and on
+    /// `currency` when none reports in the one asked for or the accounts
+    /// use several and none was asked for; storage failures.
+    pub async fn covered(&self, t: TenantId, scope: ReportScope) -> Result<Covered, AppError> {
+        let accounts = match scope {
+            ReportScope::AdAccount(id) => vec![self.gold.account(t, id).await?],
+            ReportScope::Organization { currency } => {
+                let all = self.gold.all_accounts(t).await?;
+                if all.is_empty() {
+                    return Err(AppError::Unprocessable {
+                        code: "NO_AD_ACCOUNT",
+                        message: "add an ad account (or import a CSV) before asking for an \
+                                  organization report"
+                            .to_owned(),
+                        details: serde_json::json!({}),
+                    });
+                }
+                let mut currencies: Vec<&str> = all.iter().map(|a| a.currency.as_str()).collect();
+                currencies.sort_unstable();
+                currencies.dedup();
+                match currency {
+                    Some(c) if !currencies.contains(&c.as_str()) => {
+                        return Err(ValidationError::new(
+                            "currency",
+                            &format!(
+                                "no ad account of the organization reports in {}; they report in {}",
+                                c.as_str(),
+                                currencies.join(", ")
+                            ),
+                        )
+                        .into());
+                    }
+                    None if currencies.len() > 1 => {
+                        return Err(ValidationError::new(
+                            "currency",
+                            &format!(
+                                "the organization's ad accounts report in {}; amounts in \
+                                 different currencies are not added up: give one of them",
+                                currencies.join(", ")
+                            ),
+                        )
+                        .into());
+                    }
+                    _ => {}
+                }
+                let accounts: Vec<AdAccount> = all
+                    .iter()
+                    .filter(|a| currency.is_none_or(|c| a.currency == c))
+                    .cloned()
+                    .collect();
+                accounts
+            }
+        };
+        // Non-empty by construction; the first's currency is everyone's.
+        let currency = accounts
+            .first()
+            .map(|a| a.currency)
+            .ok_or(AppError::NotFound(Resource::AdAccount))?;
+        let yesterday = accounts
+            .iter()
+            .map(|a| self.gold.yesterday(a))
+            .min()
+            .unwrap_or_else(|| self.gold.now().date());
+        let name = match scope {
+            ReportScope::AdAccount(_) => {
+                accounts.first().map(|a| a.name.clone()).unwrap_or_default()
+            }
+            ReportScope::Organization { .. } => format!("All ad accounts ({})", currency.as_str()),
+        };
+        Ok(Covered {
+            scope,
+            accounts,
+            currency,
+            yesterday,
+            name,
+        })
+    }
+
     /// The document of `req` for tenant `t`, with the days it covers; for
     /// callers that already checked who asks (the report job).
     ///
     /// # Errors
     /// As [`Self::execute`].
     pub async fn build(&self, t: TenantId, req: ReportRequest) -> Result<BuiltReport, AppError> {
-        let account = self.gold.account(t, req.ad_account_id).await?;
-        let yesterday = self.gold.yesterday(&account);
+        let covered = self.covered(t, req.scope).await?;
+        let yesterday = covered.yesterday;
         let period = req
             .period
             .unwrap_or_else(|| default_period(req.kind, yesterday));
-        if period.to() > yesterday {
-            return Err(ValidationError::new(
-                "period",
-                "must end by yesterday in the ad account's time zone (today is not complete)",
-            )
-            .into());
-        }
+        covered.check_period(period)?;
         // What each kind compares against, read in one range.
         let (earliest, before) = match req.kind {
             ReportKind::Daily => {
@@ -336,22 +479,26 @@ impl BuildReport {
             }
         };
         let range = DateRange::new(earliest, period.to())?;
-        let gold = self.gold.daily(t, account.id, range).await?;
+        let per_account = self.gold_of(t, &covered, range).await?;
+        let gold = merged(&per_account);
         let days = &gold.account_days;
         let mut doc = ReportDocument {
             title: String::new(),
-            subtitle: String::new(),
-            currency: account.currency.as_str().to_owned(),
+            subtitle: subtitle(&covered.name, period),
+            currency: covered.currency.as_str().to_owned(),
             generated_at: self.gold.now(),
             summary: Vec::new(),
             tables: Vec::new(),
             charts: Vec::new(),
         };
+        let accounts_side_by_side = |range: DateRange| {
+            matches!(covered.scope, ReportScope::Organization { .. })
+                .then(|| content::accounts(&per_account, range))
+        };
         match req.kind {
             ReportKind::Daily => {
                 let d = period.to();
                 doc.title = format!("Daily report, {}", iso(d));
-                doc.subtitle = subtitle(&account, period);
                 doc.summary = kpi_figures(&Period::sum(String::new(), days, period).totals);
                 let day_before = DateRange::day(d - Duration::DAY);
                 doc.tables = comparison(
@@ -374,13 +521,13 @@ impl BuildReport {
                         ),
                     ],
                 );
+                doc.tables.extend(accounts_side_by_side(period));
                 doc.tables.extend(top_and_bottom(&gold.campaigns, period));
                 doc.charts = vec![spend_and_cpa_chart(days, days_ending(d, DAILY_CHART_DAYS))];
             }
             ReportKind::Weekly => {
                 let (this, previous) = (week_label(period.from()), week_label(before.from()));
                 doc.title = format!("Weekly report, {this}");
-                doc.subtitle = subtitle(&account, period);
                 doc.summary = kpi_figures(&Period::sum(String::new(), days, period).totals);
                 doc.tables = comparison(
                     "The week against the week before",
@@ -389,13 +536,13 @@ impl BuildReport {
                         Period::sum(format!("the week before ({previous})"), days, before),
                     ],
                 );
+                doc.tables.extend(accounts_side_by_side(period));
                 doc.tables
                     .push(campaigns_week_over_week(&gold.campaigns, period, before));
                 doc.charts = vec![spend_and_cpa_chart(days, range)];
             }
             ReportKind::Executive => {
                 doc.title = "Executive report".to_owned();
-                doc.subtitle = subtitle(&account, period);
                 let totals = Period::sum(String::new(), days, period).totals;
                 doc.summary = kpi_figures(&totals);
                 doc.summary.push(revenue(&totals));
@@ -440,6 +587,7 @@ impl BuildReport {
                         ),
                     ],
                 );
+                doc.tables.extend(accounts_side_by_side(period));
                 doc.tables
                     .push(campaigns_with_budget_use(&gold.campaigns, period));
                 if self.suggestions.is_some() {
@@ -448,9 +596,9 @@ impl BuildReport {
                         period.from() - Duration::days(content::EFFECT_DAYS),
                         yesterday,
                     )?;
-                    let around = self.gold.daily(t, account.id, effect).await?;
+                    let around = merged(&self.gold_of(t, &covered, effect).await?);
                     doc.tables.push(applied_suggestions(
-                        &self.applied(t).await?,
+                        &self.applied(t, &covered, &around.campaigns).await?,
                         &around.campaigns,
                         period,
                         yesterday,
@@ -458,7 +606,7 @@ impl BuildReport {
                 }
                 if self.insights.is_some() {
                     doc.tables.push(content::generated_insights(
-                        &self.period_insights(t, account.id, period).await?,
+                        &self.period_insights(t, &covered, period).await?,
                     ));
                 }
                 doc.charts = vec![spend_and_cpa_chart(days, period)];
@@ -469,8 +617,85 @@ impl BuildReport {
         Ok(BuiltReport {
             document: doc,
             period,
-            account_name: account.name,
+            name: covered.name,
         })
+    }
+
+    /// Each covered account's gold over `range`, by account name; with more
+    /// than one account, campaigns are named `account · campaign`.
+    async fn gold_of(
+        &self,
+        t: TenantId,
+        covered: &Covered,
+        range: DateRange,
+    ) -> Result<Vec<(String, AccountGold)>, AppError> {
+        let several = covered.accounts.len() > 1;
+        let mut out = Vec::with_capacity(covered.accounts.len());
+        for account in &covered.accounts {
+            let mut gold = self.gold.daily(t, account.id, range).await?;
+            if several {
+                for c in &mut gold.campaigns {
+                    c.campaign.name = format!("{} · {}", account.name, c.campaign.name);
+                }
+            }
+            out.push((account.name.clone(), gold));
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+}
+
+/// The accounts' gold as one: their daily rows added up day by day, their
+/// campaigns side by side.
+fn merged(parts: &[(String, AccountGold)]) -> AccountGold {
+    let [(_, only)] = parts else {
+        let mut days: std::collections::BTreeMap<Date, KpiTotals> =
+            std::collections::BTreeMap::new();
+        let mut campaigns = Vec::new();
+        for (_, g) in parts {
+            for (d, t) in &g.account_days {
+                let day = days.entry(*d).or_default();
+                *day = day.plus(t);
+            }
+            campaigns.extend(g.campaigns.iter().cloned());
+        }
+        return AccountGold {
+            account_days: days.into_iter().collect(),
+            campaigns,
+        };
+    };
+    only.clone()
+}
+
+/// What a report's scope resolved to: its accounts (one currency), the last
+/// day over in all their zones, and the name the report goes by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Covered {
+    pub scope: ReportScope,
+    pub accounts: Vec<AdAccount>,
+    pub currency: Currency,
+    /// The last day over in every covered account's time zone.
+    pub yesterday: Date,
+    /// The account's name, or `All ad accounts (BRL)`.
+    pub name: String,
+}
+
+impl Covered {
+    /// # Errors
+    /// 422 on `period` when it ends after [`Self::yesterday`].
+    pub fn check_period(&self, period: DateRange) -> Result<(), AppError> {
+        if period.to() <= self.yesterday {
+            return Ok(());
+        }
+        let zones = match self.scope {
+            ReportScope::AdAccount(_) => "the ad account's time zone",
+            ReportScope::Organization { .. } => "every ad account's time zone",
+        };
+        Err(ValidationError::new(
+            "period",
+            &format!("must end by yesterday in {zones} (today is not complete)"),
+        )
+        .into())
     }
 }
 
@@ -480,7 +705,8 @@ pub struct BuiltReport {
     pub document: ReportDocument,
     /// The days reported on (the default resolved).
     pub period: DateRange,
-    pub account_name: String,
+    /// What it covers, for file names and alerts ([`Covered::name`]).
+    pub name: String,
 }
 
 /// The kind's period when none is asked for: yesterday; the last whole ISO
@@ -515,16 +741,11 @@ fn revenue(t: &KpiTotals) -> Figure {
     )
 }
 
-fn subtitle(account: &AdAccount, period: DateRange) -> String {
+fn subtitle(name: &str, period: DateRange) -> String {
     if period.days() == 1 {
-        format!("{} · {}", account.name, iso(period.from()))
+        format!("{name} · {}", iso(period.from()))
     } else {
-        format!(
-            "{} · {} to {}",
-            account.name,
-            iso(period.from()),
-            iso(period.to())
-        )
+        format!("{name} · {} to {}", iso(period.from()), iso(period.to()))
     }
 }
 

@@ -1,6 +1,7 @@
-//! Report schedules: admins set up an ad account's daily, weekly or monthly
-//! (executive) report; the report job queues it when the account's local
-//! hour comes and tells the notification channels when it is ready.
+//! Report schedules: admins set up an ad account's (or the organization's)
+//! daily, weekly or monthly (executive) report; the report job queues it
+//! when the local hour comes (in the account's time zone, or the
+//! organization's) and tells the notification channels when it is ready.
 
 use std::sync::Arc;
 
@@ -19,13 +20,17 @@ use crate::{AppError, Resource};
 /// `POST /report-schedules`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ScheduleInput {
+    /// The ad account; without it, the organization's accounts.
     pub ad_account_id: Option<AdAccountId>,
+    /// Organization schedules only: the currency whose accounts are summed.
+    pub currency: Option<String>,
     /// `daily`, `weekly` (Mondays) or `executive` (the 1st, last month).
     pub kind: String,
     pub format: String,
     /// `point` (default) or `comma`.
     pub decimal_separator: Option<String>,
-    /// Local hour 0–23 in the ad account's time zone; 8 when absent.
+    /// Local hour 0–23 in the ad account's time zone (the organization's
+    /// for an organization report); 8 when absent.
     pub hour: Option<i64>,
 }
 
@@ -51,8 +56,9 @@ impl CreateReportSchedule {
     }
 
     /// # Errors
-    /// 403 below admin; 422 for every bad field at once; 404 for an ad
-    /// account missing or another tenant's.
+    /// 403 below admin; 422 for every bad field at once (and the scope's
+    /// problems, as for a report); 404 for an ad account missing or another
+    /// tenant's.
     pub async fn execute(
         &self,
         actor: &Actor,
@@ -60,9 +66,7 @@ impl CreateReportSchedule {
     ) -> Result<ReportSchedule, AppError> {
         require(actor, Permission::Write)?;
         let mut errors = ValidationError::default();
-        if input.ad_account_id.is_none() {
-            errors.add("ad_account_id", "is required");
-        }
+        let scope = super::scope(input.ad_account_id, input.currency.as_deref(), &mut errors);
         let kind = super::named::<ReportKind>("kind", &input.kind, &mut errors);
         let (format, separator) = super::file_options(
             &input.format,
@@ -79,17 +83,17 @@ impl CreateReportSchedule {
                 }
             },
         };
-        let (Some(account), Some(kind), Some(format), Some(separator)) =
-            (input.ad_account_id, kind, format, separator)
+        let (Some(scope), Some(kind), Some(format), Some(separator)) =
+            (scope, kind, format, separator)
         else {
             return Err(errors.into());
         };
         errors.into_result()?;
         let t = actor.tenant_id;
-        self.build.gold.account(t, account).await?;
+        self.build.covered(t, scope).await?;
         let schedule = ReportSchedule::new(
             t,
-            account,
+            scope,
             kind,
             format,
             separator,

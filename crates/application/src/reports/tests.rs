@@ -61,7 +61,7 @@ fn world() -> (World, BuildReport, Campaign, Campaign) {
 fn request(w: &World, kind: ReportKind) -> ReportRequest {
     ReportRequest {
         kind,
-        ad_account_id: w.account,
+        scope: ReportScope::AdAccount(w.account),
         period: None,
     }
 }
@@ -275,10 +275,7 @@ fn periods_parse_by_kind_and_misplaced_fields_are_named() {
         ..ReportInput::default()
     };
     let fields = wrong.parse().unwrap_err().fields;
-    assert_eq!(
-        fields.keys().collect::<Vec<_>>(),
-        ["ad_account_id", "date", "week"]
-    );
+    assert_eq!(fields.keys().collect::<Vec<_>>(), ["date", "week"]);
     let bad = ReportInput {
         kind: "monthly".to_owned(),
         ad_account_id: account,
@@ -296,6 +293,91 @@ fn periods_parse_by_kind_and_misplaced_fields_are_named() {
     };
     assert!(half.parse().unwrap_err().fields.contains_key("to"));
     assert!(iso_week("2026-W54").is_err() && month("2026-13").is_err());
+}
+
+#[test]
+fn without_an_ad_account_the_report_covers_the_organization_in_one_currency() {
+    let org = |currency: Option<&str>| ReportInput {
+        kind: "daily".to_owned(),
+        currency: currency.map(str::to_owned),
+        ..ReportInput::default()
+    };
+    assert_eq!(
+        org(None).parse().unwrap().scope,
+        ReportScope::Organization { currency: None }
+    );
+    assert_eq!(
+        org(Some("usd")).parse().unwrap().scope,
+        ReportScope::Organization {
+            currency: Some(domain::ads::Currency::parse("USD").unwrap())
+        }
+    );
+    assert!(
+        org(Some("dollars"))
+            .parse()
+            .unwrap_err()
+            .fields
+            .contains_key("currency")
+    );
+    let both = ReportInput {
+        ad_account_id: Some(AdAccountId::generate()),
+        ..org(Some("BRL"))
+    };
+    assert_eq!(
+        both.parse().unwrap_err().fields["currency"],
+        "applies to organization reports only (leave out ad_account_id)"
+    );
+}
+
+#[tokio::test]
+async fn an_organization_report_of_one_account_has_the_account_s_figures_and_an_accounts_table() {
+    let (w, uc, ..) = world();
+    let account = uc
+        .execute(&actor(&w), request(&w, ReportKind::Weekly))
+        .await
+        .unwrap();
+    let org = uc
+        .execute(
+            &actor(&w),
+            ReportRequest {
+                scope: ReportScope::Organization { currency: None },
+                ..request(&w, ReportKind::Weekly)
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(org.summary, account.summary);
+    assert_eq!(
+        org.subtitle,
+        "All ad accounts (BRL) · 2026-02-16 to 2026-02-22"
+    );
+    let accounts = table(&org, "Ad accounts");
+    assert_eq!(accounts.rows.len(), 1);
+    assert_eq!(accounts.rows[0][..2], [text("Main"), num("1050.00")]);
+    assert_eq!(
+        table(&org, "Campaigns, week over week"),
+        table(&account, "Campaigns, week over week"),
+        "one account: campaigns keep their own names"
+    );
+    let usd = uc
+        .execute(
+            &actor(&w),
+            ReportRequest {
+                scope: ReportScope::Organization {
+                    currency: Some(domain::ads::Currency::parse("USD").unwrap()),
+                },
+                ..request(&w, ReportKind::Weekly)
+            },
+        )
+        .await
+        .unwrap_err();
+    match usd {
+        AppError::Validation(v) => assert_eq!(
+            v.fields["currency"],
+            "no ad account of the organization reports in USD; they report in BRL"
+        ),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
@@ -354,13 +436,18 @@ async fn executive_report_lists_the_period_s_applied_suggestions_with_their_effe
     };
     let in_period = applied(&winner, time::macros::datetime!(2026-02-20 10:00 UTC));
     let before_period = applied(&loser, time::macros::datetime!(2026-01-15 10:00 UTC));
+    // A campaign of another ad account of the tenant.
+    let elsewhere = applied(
+        &w.campaign("Elsewhere", Some("10")),
+        time::macros::datetime!(2026-02-21 10:00 UTC),
+    );
     let mut repo = MockSuggestionRepository::new();
     let tenant = w.tenant;
     repo.expect_list().returning(move |t, status, _| {
         assert_eq!(status, Some(SuggestionStatus::Applied));
         Ok(Page {
             items: if t == tenant {
-                vec![in_period.clone(), before_period.clone()]
+                vec![in_period.clone(), before_period.clone(), elsewhere.clone()]
             } else {
                 Vec::new()
             },
@@ -386,7 +473,11 @@ async fn executive_report_lists_the_period_s_applied_suggestions_with_their_effe
         .await
         .unwrap();
     let t = table(&doc, "Applied suggestions and their effect");
-    assert_eq!(t.rows.len(), 1, "January's is outside February");
+    assert_eq!(
+        t.rows.len(),
+        1,
+        "January's is outside February; another account's is not this report's"
+    );
     assert_eq!(
         t.rows[0],
         [

@@ -163,12 +163,13 @@ impl Alert {
         )
     }
 
-    /// A scheduled report is ready: which one, for which account and days,
-    /// and where to download it (`download_url`, behind sign-in).
+    /// A scheduled report is ready: which one, for what (`covers`: the ad
+    /// account's name, or the organization's scope) and days, and where to
+    /// download it (`download_url`, behind sign-in).
     #[must_use]
     pub fn report_ready(
         report: &crate::report_jobs::Report,
-        account_name: &str,
+        covers: &str,
         period: crate::ads::DateRange,
         download_url: &str,
         at: OffsetDateTime,
@@ -180,11 +181,11 @@ impl Alert {
         };
         let file = report.file_name.clone().unwrap_or_default();
         let title = format!(
-            "{} report ready: {account_name} ({days})",
+            "{} report ready: {covers} ({days})",
             capitalised(report.kind.as_str())
         );
         let body = format!(
-            "The {} report of \"{account_name}\" for {days} is ready ({}).\n\
+            "The {} report of \"{covers}\" for {days} is ready ({}).\n\
              Download: {download_url}\n\
              File: {file}",
             report.kind,
@@ -198,7 +199,9 @@ impl Alert {
             body,
             json!({
                 "report_id": report.id.to_string(),
-                "ad_account_id": report.ad_account_id.to_string(),
+                "scope": report.scope.name(),
+                "ad_account_id": report.scope.ad_account_id().map(|id| id.to_string()),
+                "currency": report.scope.currency().map(|c| c.as_str().to_owned()),
                 "kind": report.kind.as_str(),
                 "format": report.format.as_str(),
                 "from": period.from().to_string(),

@@ -287,7 +287,8 @@ pub mod schema {
         reports (tenant_id, id) {
             tenant_id -> Uuid,
             id -> Uuid,
-            ad_account_id -> Uuid,
+            ad_account_id -> Nullable<Uuid>,
+            currency -> Nullable<Text>,
             kind -> Text,
             period_from -> Nullable<Date>,
             period_to -> Nullable<Date>,
@@ -312,7 +313,8 @@ pub mod schema {
         report_schedules (tenant_id, id) {
             tenant_id -> Uuid,
             id -> Uuid,
-            ad_account_id -> Uuid,
+            ad_account_id -> Nullable<Uuid>,
+            currency -> Nullable<Text>,
             kind -> Text,
             format -> Text,
             decimal_separator -> Text,

@@ -5,16 +5,19 @@
 use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
+use domain::ads::Currency;
 use domain::ads::DateRange;
 use domain::notify::{Alert, AlertAttachments, AlertKind, Attachment};
 use domain::page::{Page, PageRequest};
 use domain::report_jobs::{
-    Report, ReportOutcome, ReportRepository, ReportSchedule, ReportScheduleRepository,
+    Report, ReportOutcome, ReportRepository, ReportSchedule, ReportScheduleRepository, ReportScope,
     ReportStatus, parse_separator, separator_name,
 };
 use domain::reports::{ReportFormat, ReportKind};
 use domain::{RepoError, ReportId, ReportScheduleId, TenantId};
+use std::collections::HashMap;
 use time::{Date, OffsetDateTime};
+use uuid::Uuid;
 
 use super::Db;
 use super::error::DbError;
@@ -26,6 +29,7 @@ macro_rules! report_columns {
             reports::id,
             reports::tenant_id,
             reports::ad_account_id,
+            reports::currency,
             reports::kind,
             reports::period_from,
             reports::period_to,
@@ -51,6 +55,7 @@ macro_rules! schedule_columns {
             report_schedules::id,
             report_schedules::tenant_id,
             report_schedules::ad_account_id,
+            report_schedules::currency,
             report_schedules::kind,
             report_schedules::format,
             report_schedules::decimal_separator,
@@ -67,7 +72,8 @@ macro_rules! schedule_columns {
 struct ReportRow {
     id: DbId,
     tenant_id: DbId,
-    ad_account_id: DbId,
+    ad_account_id: Option<DbId>,
+    currency: Option<String>,
     kind: String,
     period_from: Option<Date>,
     period_to: Option<Date>,
@@ -89,7 +95,8 @@ struct ReportRow {
 struct ScheduleRow {
     id: DbId,
     tenant_id: DbId,
-    ad_account_id: DbId,
+    ad_account_id: Option<DbId>,
+    currency: Option<String>,
     kind: String,
     format: String,
     decimal_separator: String,
@@ -107,7 +114,7 @@ impl TryFrom<ScheduleRow> for ReportSchedule {
         Ok(ReportSchedule {
             id: ReportScheduleId::from_uuid(r.id.0),
             tenant_id: r.tenant_id.0.into(),
-            ad_account_id: r.ad_account_id.0.into(),
+            scope: scope(r.ad_account_id, r.currency.as_deref())?,
             kind: r
                 .kind
                 .parse::<ReportKind>()
@@ -131,6 +138,26 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> DbError {
     DbError::Corrupt(format!("report {what}: {e}"))
 }
 
+/// A report's or schedule's scope from its two columns.
+fn scope(ad_account_id: Option<DbId>, currency: Option<&str>) -> Result<ReportScope, DbError> {
+    let currency = currency
+        .map(Currency::parse)
+        .transpose()
+        .map_err(|e| corrupt("currency", e))?;
+    Ok(ReportScope::from_columns(
+        ad_account_id.map(|id| id.0.into()),
+        currency,
+    ))
+}
+
+/// The two columns of a scope.
+fn scope_columns(s: ReportScope) -> (Option<DbId>, Option<String>) {
+    (
+        s.ad_account_id().map(db_id),
+        s.currency().map(|c| c.as_str().to_owned()),
+    )
+}
+
 impl TryFrom<ReportRow> for Report {
     type Error = DbError;
 
@@ -144,7 +171,7 @@ impl TryFrom<ReportRow> for Report {
         Ok(Report {
             id: ReportId::from_uuid(r.id.0),
             tenant_id: r.tenant_id.0.into(),
-            ad_account_id: r.ad_account_id.0.into(),
+            scope: scope(r.ad_account_id, r.currency.as_deref())?,
             kind: r
                 .kind
                 .parse::<ReportKind>()
@@ -178,11 +205,13 @@ impl TryFrom<ReportRow> for Report {
 macro_rules! insert_report {
     ($c:ident, $r:expr) => {{
         let r = $r;
+        let (account, currency) = scope_columns(r.scope);
         diesel::insert_into(reports::table)
             .values((
                 reports::tenant_id.eq(db_id(r.tenant_id)),
                 reports::id.eq(DbId(r.id.into_uuid())),
-                reports::ad_account_id.eq(db_id(r.ad_account_id)),
+                reports::ad_account_id.eq(account),
+                reports::currency.eq(currency),
                 reports::kind.eq(r.kind.as_str()),
                 reports::period_from.eq(r.period.map(|p| p.from())),
                 reports::period_to.eq(r.period.map(|p| p.to())),
@@ -399,12 +428,14 @@ impl ReportRepository for Db {
 #[async_trait]
 impl ReportScheduleRepository for Db {
     async fn create(&self, s: &ReportSchedule) -> Result<(), RepoError> {
+        let (account, currency) = scope_columns(s.scope);
         on_db!(&self.pool, |c| {
             diesel::insert_into(report_schedules::table)
                 .values((
                     report_schedules::tenant_id.eq(db_id(s.tenant_id)),
                     report_schedules::id.eq(DbId(s.id.into_uuid())),
-                    report_schedules::ad_account_id.eq(db_id(s.ad_account_id)),
+                    report_schedules::ad_account_id.eq(&account),
+                    report_schedules::currency.eq(&currency),
                     report_schedules::kind.eq(s.kind.as_str()),
                     report_schedules::format.eq(s.format.as_str()),
                     report_schedules::decimal_separator.eq(separator_name(s.decimal_separator)),
@@ -481,25 +512,37 @@ impl ReportScheduleRepository for Db {
                 .select(schedule_columns!())
                 .load::<ScheduleRow>(c)
                 .await?;
-            // The accounts' time zones in one query (account ids are unique).
-            let ids: Vec<DbId> = rows.iter().map(|r| DbId(r.ad_account_id.0)).collect();
-            let zones: std::collections::HashMap<(uuid::Uuid, uuid::Uuid), String> =
-                ad_accounts::table
-                    .filter(ad_accounts::id.eq_any(ids))
-                    .select((
-                        ad_accounts::tenant_id,
-                        ad_accounts::id,
-                        ad_accounts::timezone,
-                    ))
-                    .load::<(DbId, DbId, String)>(c)
-                    .await?
-                    .into_iter()
-                    .map(|(t, id, zone)| ((t.0, id.0), zone))
-                    .collect();
+            // The accounts' and organizations' time zones in one query each
+            // (ids are unique).
+            let accounts: Vec<DbId> = rows.iter().filter_map(|r| r.ad_account_id).collect();
+            let account_zones: HashMap<Uuid, String> = ad_accounts::table
+                .filter(ad_accounts::id.eq_any(accounts))
+                .select((ad_accounts::id, ad_accounts::timezone))
+                .load::<(DbId, String)>(c)
+                .await?
+                .into_iter()
+                .map(|(id, zone)| (id.0, zone))
+                .collect();
+            let tenants: Vec<DbId> = rows
+                .iter()
+                .filter(|r| r.ad_account_id.is_none())
+                .map(|r| r.tenant_id)
+                .collect();
+            let tenant_zones: HashMap<Uuid, String> = organizations::table
+                .filter(organizations::id.eq_any(tenants))
+                .select((organizations::id, organizations::timezone))
+                .load::<(DbId, String)>(c)
+                .await?
+                .into_iter()
+                .map(|(id, zone)| (id.0, zone))
+                .collect();
             let mut out = Vec::with_capacity(rows.len());
             for row in rows {
-                if let Some(zone) = zones.get(&(row.tenant_id.0, row.ad_account_id.0)) {
-                    let zone = zone.clone();
+                let zone = match row.ad_account_id {
+                    Some(account) => account_zones.get(&account.0),
+                    None => tenant_zones.get(&row.tenant_id.0),
+                };
+                if let Some(zone) = zone.cloned() {
                     out.push((ReportSchedule::try_from(row)?, zone));
                 }
             }

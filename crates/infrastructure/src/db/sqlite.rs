@@ -288,7 +288,8 @@ pub mod schema {
         reports (tenant_id, id) {
             tenant_id -> Text,
             id -> Text,
-            ad_account_id -> Text,
+            ad_account_id -> Nullable<Text>,
+            currency -> Nullable<Text>,
             kind -> Text,
             period_from -> Nullable<Date>,
             period_to -> Nullable<Date>,
@@ -313,7 +314,8 @@ pub mod schema {
         report_schedules (tenant_id, id) {
             tenant_id -> Text,
             id -> Text,
-            ad_account_id -> Text,
+            ad_account_id -> Nullable<Text>,
+            currency -> Nullable<Text>,
             kind -> Text,
             format -> Text,
             decimal_separator -> Text,

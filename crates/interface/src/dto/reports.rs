@@ -1,13 +1,14 @@
-//! Report DTOs. `POST /reports` takes `{kind, ad_account_id, format,
-//! decimal_separator?, date? | week? | month? | from?+to?}`; a report is
-//! `{id, ad_account_id, kind, format, decimal_separator, status, period?:
-//! {from, to}, requested_by, created_at, finished_at?, file_name?,
+//! Report DTOs. `POST /reports` takes `{kind, ad_account_id? | currency?,
+//! format, decimal_separator?, date? | week? | month? | from?+to?}` (no
+//! `ad_account_id`: the organization's accounts); a report is `{id, scope,
+//! ad_account_id?, currency?, kind, format, decimal_separator, status,
+//! period?: {from, to}, requested_by, created_at, finished_at?, file_name?,
 //! size_bytes?, expires_at?, failure?, download_url?}`. A schedule is `{id,
-//! ad_account_id, kind, format, decimal_separator, hour, enabled,
-//! last_run_on?, created_by, created_at}`.
+//! scope, ad_account_id?, currency?, kind, format, decimal_separator, hour,
+//! enabled, last_run_on?, created_by, created_at}`.
 
 use application::reports::{ReportInput, RequestReportInput, ScheduleInput};
-use domain::report_jobs::{Report, ReportSchedule, ReportStatus, separator_name};
+use domain::report_jobs::{Report, ReportSchedule, ReportScope, ReportStatus, separator_name};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
@@ -22,7 +23,13 @@ pub struct ReportRequestDto {
     /// `daily`, `weekly` or `executive`.
     #[schema(example = "weekly")]
     pub kind: Option<String>,
+    /// The ad account reported on; absent: the organization's ad accounts
+    /// summed (those of one currency).
     pub ad_account_id: Option<Uuid>,
+    /// Organization reports only: the currency whose ad accounts are summed;
+    /// required when the organization's accounts use several.
+    #[schema(example = "BRL")]
+    pub currency: Option<String>,
     /// `csv`, `xlsx` or `pdf`.
     #[schema(example = "xlsx")]
     pub format: Option<String>,
@@ -49,6 +56,7 @@ impl From<ReportRequestDto> for RequestReportInput {
             report: ReportInput {
                 kind: r.kind.unwrap_or_default(),
                 ad_account_id: r.ad_account_id.map(Into::into),
+                currency: r.currency,
                 date: r.date,
                 week: r.week,
                 month: r.month,
@@ -82,11 +90,41 @@ impl From<ReportStatus> for ReportStatusDto {
     }
 }
 
+/// What a report or schedule covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportScopeDto {
+    /// One ad account (`ad_account_id`).
+    AdAccount,
+    /// The organization's ad accounts of one currency, summed.
+    Organization,
+}
+
+/// A scope as its three response fields.
+fn scope_fields(s: ReportScope) -> (ReportScopeDto, Option<Uuid>, Option<String>) {
+    let dto = match s {
+        ReportScope::AdAccount(_) => ReportScopeDto::AdAccount,
+        ReportScope::Organization { .. } => ReportScopeDto::Organization,
+    };
+    (
+        dto,
+        s.ad_account_id().map(domain::AdAccountId::into_uuid),
+        s.currency().map(|c| c.as_str().to_owned()),
+    )
+}
+
 /// A requested report.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ReportDto {
     pub id: Uuid,
-    pub ad_account_id: Uuid,
+    pub scope: ReportScopeDto,
+    /// The ad account (scope `ad_account`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ad_account_id: Option<Uuid>,
+    /// The currency asked for (scope `organization`, when one was given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "BRL")]
+    pub currency: Option<String>,
     /// `daily`, `weekly` or `executive`.
     #[schema(example = "weekly")]
     pub kind: String,
@@ -135,9 +173,12 @@ pub struct ReportDto {
 impl From<Report> for ReportDto {
     fn from(r: Report) -> Self {
         let id = r.id.into_uuid();
+        let (scope, ad_account_id, currency) = scope_fields(r.scope);
         Self {
             id,
-            ad_account_id: r.ad_account_id.into_uuid(),
+            scope,
+            ad_account_id,
+            currency,
             kind: r.kind.as_str().to_owned(),
             format: r.format.as_str().to_owned(),
             decimal_separator: separator_name(r.decimal_separator).to_owned(),
@@ -173,7 +214,13 @@ pub struct ReportListQuery {
 /// `POST /report-schedules`.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct ReportScheduleRequest {
+    /// The ad account reported on; absent: the organization's ad accounts
+    /// summed (those of one currency), at the organization's local hour.
     pub ad_account_id: Option<Uuid>,
+    /// Organization schedules only: the currency whose ad accounts are
+    /// summed; required when the organization's accounts use several.
+    #[schema(example = "BRL")]
+    pub currency: Option<String>,
     /// `daily` (every day), `weekly` (Mondays, the week before) or
     /// `executive` (the 1st, the month before).
     #[schema(example = "weekly")]
@@ -183,7 +230,8 @@ pub struct ReportScheduleRequest {
     pub format: Option<String>,
     /// `point` (default) or `comma`.
     pub decimal_separator: Option<String>,
-    /// Local hour (0–23) in the ad account's time zone; 8 when absent.
+    /// Local hour (0–23) in the ad account's time zone (the organization's
+    /// for an organization schedule); 8 when absent.
     #[schema(example = 8)]
     pub hour: Option<i64>,
 }
@@ -192,6 +240,7 @@ impl From<ReportScheduleRequest> for ScheduleInput {
     fn from(r: ReportScheduleRequest) -> Self {
         Self {
             ad_account_id: r.ad_account_id.map(Into::into),
+            currency: r.currency,
             kind: r.kind.unwrap_or_default(),
             format: r.format.unwrap_or_default(),
             decimal_separator: r.decimal_separator,
@@ -204,14 +253,22 @@ impl From<ReportScheduleRequest> for ScheduleInput {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ReportScheduleDto {
     pub id: Uuid,
-    pub ad_account_id: Uuid,
+    pub scope: ReportScopeDto,
+    /// The ad account (scope `ad_account`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ad_account_id: Option<Uuid>,
+    /// The currency asked for (scope `organization`, when one was given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "BRL")]
+    pub currency: Option<String>,
     #[schema(example = "weekly")]
     pub kind: String,
     #[schema(example = "pdf")]
     pub format: String,
     #[schema(example = "point")]
     pub decimal_separator: String,
-    /// Local hour in the ad account's time zone.
+    /// Local hour in the ad account's time zone (the organization's for an
+    /// organization schedule).
     #[schema(example = 8)]
     pub hour: u8,
     pub enabled: bool,
@@ -227,9 +284,12 @@ pub struct ReportScheduleDto {
 
 impl From<ReportSchedule> for ReportScheduleDto {
     fn from(s: ReportSchedule) -> Self {
+        let (scope, ad_account_id, currency) = scope_fields(s.scope);
         Self {
             id: s.id.into_uuid(),
-            ad_account_id: s.ad_account_id.into_uuid(),
+            scope,
+            ad_account_id,
+            currency,
             kind: s.kind.as_str().to_owned(),
             format: s.format.as_str().to_owned(),
             decimal_separator: separator_name(s.decimal_separator).to_owned(),

@@ -24,10 +24,12 @@ use crate::state::AppState;
 
 type Reply = Result<HttpResponse, ApiError>;
 
-/// Request a report of one ad account. Answers `202` at once with the
-/// report `QUEUED` and `Location`; the report job renders it (`DONE`, with
-/// `download_url`) or says why it could not (`FAILED`). The period must be
-/// over (by yesterday in the account's time zone).
+/// Request a report of one ad account, or (without `ad_account_id`) of the
+/// organization's ad accounts summed: those of one currency (`currency`,
+/// required when the accounts use several; 422 otherwise). Answers `202` at
+/// once with the report `QUEUED` and `Location`; the report job renders it
+/// (`DONE`, with `download_url`) or says why it could not (`FAILED`). The
+/// period must be over (by yesterday in every covered account's time zone).
 #[utoipa::path(
     post, path = "/api/v1/reports", tag = "reports",
     security(("bearer_auth" = []), ("api_key" = [])),
@@ -126,10 +128,12 @@ pub async fn download_report(
         .body(file.content))
 }
 
-/// Schedule an ad account's report (admins and up): `daily` every day,
-/// `weekly` on Mondays (the week before), `executive` on the 1st (the month
-/// before), from `hour` (8 by default) in the account's time zone. Each
-/// one rendered raises a `report.ready` alert with the download link on the
+/// Schedule an ad account's report, or the organization's (no
+/// `ad_account_id`; `currency` as for a report) (admins and up): `daily`
+/// every day, `weekly` on Mondays (the week before), `executive` on the 1st
+/// (the month before), from `hour` (8 by default) in the account's time
+/// zone, or the organization's for an organization report. Each one
+/// rendered raises a `report.ready` alert with the download link on the
 /// organization's notification channels.
 #[utoipa::path(
     post, path = "/api/v1/report-schedules", tag = "reports",
