@@ -63,6 +63,9 @@ pub struct Config {
     /// The assistant's language model (`LLM_*`); `None` without
     /// `LLM_BASE_URL`: the built-in answerer replies.
     pub llm: Option<infrastructure::llm::openai::OpenAiConfig>,
+    /// Whether the worker writes each ad account's weekly insight on Monday
+    /// morning (`WEEKLY_INSIGHTS`, `on` or `off`; default on).
+    pub weekly_insights: bool,
 }
 
 /// Alert delivery: how often the outbox is polled, how many deliveries a
@@ -295,6 +298,7 @@ impl Config {
             alerts: alerts_from_env()?,
             report_retention_days: parse("REPORT_RETENTION_DAYS", 30)?.clamp(1, 3650),
             llm: llm_from_env()?,
+            weekly_insights: flag("WEEKLY_INSIGHTS", true)?,
             public_base_url: var("PUBLIC_BASE_URL")
                 .unwrap_or_else(|| "http://127.0.0.1:8080".into()),
             bind_addr: parse("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8080)))?,

@@ -28,7 +28,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     let built = build(&adapters, &settings)?;
     let worker = if config.run_worker {
-        Some(spawn_worker(&adapters, &built, &settings)?)
+        Some(spawn_worker(
+            &adapters,
+            &built,
+            &settings,
+            config.weekly_insights,
+        )?)
     } else {
         None
     };
@@ -63,12 +68,14 @@ type WorkerHandle = (
     tokio::task::JoinHandle<Result<(), infrastructure::jobs::JobsError>>,
 );
 
-/// Starts the job worker on this process; it stops (finishing its current
-/// job) when the returned sender fires or is dropped.
+/// Starts the job worker on this process (with the weekly insights round
+/// when `weekly_insights`); it stops (finishing its current job) when the
+/// returned sender fires or is dropped.
 fn spawn_worker(
     adapters: &Adapters,
     built: &crate::wiring::Built,
     settings: &Settings,
+    weekly_insights: bool,
 ) -> anyhow::Result<WorkerHandle> {
     let source = adapters
         .queue_source
@@ -101,16 +108,29 @@ fn spawn_worker(
         },
         until_stopped(stop_seen.clone()),
     ));
+    let weekly = weekly_insights.then(|| {
+        tokio::spawn(infrastructure::alerts_worker::run_weekly_insights_worker(
+            built.weekly_insights.clone(),
+            built.alerts_worker.poll_interval,
+            until_stopped(stop_seen.clone()),
+        ))
+    });
     let handle = tokio::spawn(async move {
         let jobs =
             infrastructure::jobs::run_worker(source, uses, cfg, until_stopped(stop_seen)).await;
         if jobs.is_err() {
             alerts.abort();
             reports.abort();
+            if let Some(w) = &weekly {
+                w.abort();
+            }
         }
-        // Both loops finish the work in flight, then stop.
+        // The loops finish the work in flight, then stop.
         let _ = alerts.await;
         let _ = reports.await;
+        if let Some(w) = weekly {
+            let _ = w.await;
+        }
         jobs
     });
     tracing::info!("job worker, alert delivery and the report job running in this process");
@@ -132,7 +152,7 @@ pub async fn worker(config: Config) -> anyhow::Result<()> {
             .context("applying migrations")?;
     }
     let built = build(&adapters, &settings)?;
-    let (stop, handle) = spawn_worker(&adapters, &built, &settings)?;
+    let (stop, handle) = spawn_worker(&adapters, &built, &settings, config.weekly_insights)?;
     shutdown_signal().await;
     tracing::info!("shutting down: finishing the current job");
     let _ = stop.send(());

@@ -65,8 +65,8 @@ use interface::state::AnalysisApi;
 
 use crate::config::AlertsConfig;
 use application::assistant::{
-    Chat, DeleteConversation, FlagMessage, GenerateInsights, GetInsight, ListConversations,
-    ListInsights, ListMessages,
+    Chat, DeleteConversation, FlagMessage, GenerateInsights, GetInsight, GetTokenUsage,
+    ListConversations, ListInsights, ListMessages, WeeklyInsights,
 };
 use application::notify::{
     CreateChannel, DeleteChannel, DeliverAlerts, GetAlert, GetChannel, ListAlerts, ListChannels,
@@ -396,6 +396,9 @@ pub struct Built {
     pub run_reports: Arc<RunReports>,
     /// Builds report documents (`adscale report` renders one directly).
     pub build_report: Arc<BuildReport>,
+    /// Writes each ad account's document of the week just ended; a worker
+    /// loop runs it unless `WEEKLY_INSIGHTS=off`.
+    pub weekly_insights: Arc<WeeklyInsights>,
 }
 
 /// Builds every use case over the adapters (see [`build`]).
@@ -573,7 +576,7 @@ pub fn build(a: &Adapters, s: &Settings) -> anyhow::Result<Built> {
         create_schedule: CreateReportSchedule::new(db.clone(), build_report.clone(), clock.clone()),
         schedules: ReportSchedules::new(db.clone()),
     };
-    let assistant = assistant(db, gold.clone(), s)?;
+    let (assistant, weekly_insights) = assistant(db, gold.clone(), s)?;
     let analysis = AnalysisApi {
         scores: ScoreCampaigns::new(gold.clone()),
         anomalies: DetectAnomalies::new(gold.clone()),
@@ -664,6 +667,7 @@ pub fn build(a: &Adapters, s: &Settings) -> anyhow::Result<Built> {
         },
         run_reports,
         build_report,
+        weekly_insights,
     })
 }
 
@@ -730,13 +734,17 @@ fn alerts(
 }
 
 /// The assistant over gold, the suggestions, the conversations and the
-/// generated insights. With
+/// generated insights, and the weekly insights round. With
 /// `LLM_BASE_URL` an OpenAI-compatible model answers (figures verified);
 /// without it the built-in answerer does.
 ///
 /// # Errors
 /// The model client cannot be configured (e.g. a malformed base URL).
-fn assistant(db: &Arc<Db>, gold: GoldReader, s: &Settings) -> anyhow::Result<AssistantApi> {
+fn assistant(
+    db: &Arc<Db>,
+    gold: GoldReader,
+    s: &Settings,
+) -> anyhow::Result<(AssistantApi, Arc<WeeklyInsights>)> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let llm: Option<Arc<dyn LlmClient>> = match &s.llm {
         Some(config) => {
@@ -747,19 +755,18 @@ fn assistant(db: &Arc<Db>, gold: GoldReader, s: &Settings) -> anyhow::Result<Ass
         }
         None => None,
     };
-    Ok(AssistantApi {
-        generate_insights: GenerateInsights::new(
-            db.clone(),
-            gold.clone(),
-            llm.clone(),
-            clock.clone(),
-        ),
+    let generate = || GenerateInsights::new(db.clone(), gold.clone(), llm.clone(), clock.clone());
+    let weekly = Arc::new(WeeklyInsights::new(Arc::new(generate())));
+    let api = AssistantApi {
+        generate_insights: generate(),
         list_insights: ListInsights::new(db.clone()),
         get_insight: GetInsight::new(db.clone()),
+        usage: GetTokenUsage::new(db.clone(), clock.clone()),
         chat: Chat::new(db.clone(), gold, db.clone(), llm, clock),
         list_conversations: ListConversations::new(db.clone()),
         list_messages: ListMessages::new(db.clone()),
         delete_conversation: DeleteConversation::new(db.clone()),
         flag_message: FlagMessage::new(db.clone()),
-    })
+    };
+    Ok((api, weekly))
 }

@@ -1,5 +1,6 @@
 //! Background polling loops: alert delivery over the outbox through
-//! [`DeliverAlerts`], and the report job through [`RunReports`]. Each polls
+//! [`DeliverAlerts`], the report job through [`RunReports`], and the weekly
+//! insights round through [`WeeklyInsights`]. Each polls
 //! every `poll_interval`, goes straight again while rounds come back full (a
 //! backlog), and stops between rounds on shutdown, so work in flight is
 //! finished and recorded. They run inside `adscale serve` (embedded) and in
@@ -10,6 +11,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use application::assistant::WeeklyInsights;
 use application::notify::DeliverAlerts;
 use application::reports::RunReports;
 
@@ -55,6 +57,20 @@ pub async fn run_reports_worker(
     let full = usize::try_from(cfg.batch).unwrap_or(usize::MAX).max(1);
     poll_loop("report job", cfg.poll_interval, shutdown, || async {
         reports.run_once().await.map(|taken| taken >= full)
+    })
+    .await;
+}
+
+/// Runs weekly insights rounds (each account's document of the week just
+/// ended, from Monday morning in its zone) until `shutdown` resolves. The
+/// round itself looks at most once a minute however short the interval.
+pub async fn run_weekly_insights_worker(
+    weekly: Arc<WeeklyInsights>,
+    poll_interval: Duration,
+    shutdown: impl Future<Output = ()> + Send,
+) {
+    poll_loop("weekly insights", poll_interval, shutdown, || async {
+        weekly.run_once().await.map(|round| round.full)
     })
     .await;
 }

@@ -8,10 +8,13 @@ use std::str::FromStr;
 
 use domain::RepoError;
 use domain::TenantId;
+use domain::ads::DateRange;
 use domain::assistant::chat::{
     AnswerMode, Conversation, ConversationRepository, Message, MessageId, MessageRole,
 };
 use domain::assistant::figures::Figure;
+use domain::assistant::llm::TokenUsage;
+use domain::assistant::usage::{TokenUsageRepository, UsageRow, UsageSource};
 use domain::identity::{Organization, OrganizationRepository, User};
 use domain::page::PageRequest;
 use infrastructure::db::Db;
@@ -24,6 +27,7 @@ on_both_backends!(
     assistant_messages_round_trip_in_order_with_figures_mode_and_tokens,
     assistant_summary_flag_and_delete,
     assistant_conversations_of_another_tenant_are_invisible,
+    assistant_usage_sums_answers_and_model_summaries_per_day_for_the_tenant_only,
 );
 
 fn now() -> OffsetDateTime {
@@ -119,9 +123,16 @@ async fn assistant_summary_flag_and_delete(tdb: TestDb) {
         .await
         .unwrap();
 
-    db.update_summary(t, c.id, "Earlier: asked \"q\".", a.id)
-        .await
-        .unwrap();
+    db.update_summary(
+        t,
+        c.id,
+        "Earlier: asked \"q\".",
+        a.id,
+        TokenUsage::default(),
+        now(),
+    )
+    .await
+    .unwrap();
     let stored = db.get(t, c.id).await.unwrap().unwrap();
     assert_eq!(stored.summary.as_deref(), Some("Earlier: asked \"q\"."));
     assert_eq!(stored.summarized_through, Some(a.id));
@@ -174,4 +185,60 @@ async fn assistant_conversations_of_another_tenant_are_invisible(tdb: TestDb) {
     assert!(!db.delete(u, c.id).await.unwrap());
     assert!(db.append(u, c.id, &[answer(&c)], now()).await.is_err());
     assert_eq!(db.messages_after(t, c.id, None).await.unwrap(), vec![a]);
+}
+
+async fn assistant_usage_sums_answers_and_model_summaries_per_day_for_the_tenant_only(tdb: TestDb) {
+    let db = tdb.db();
+    let t = tenant(&db).await;
+    let c = conversation(&db, t).await;
+    let q = Message::question(c.id, "q", now());
+    let a = answer(&c); // 412 + 96 tokens
+    db.append(t, c.id, &[q, a.clone()], now()).await.unwrap();
+    let summary = TokenUsage {
+        prompt_tokens: 100,
+        completion_tokens: 20,
+        total: 120,
+    };
+    db.update_summary(t, c.id, "Asked about spend.", a.id, summary, now())
+        .await
+        .unwrap();
+    // A plain summary spends nothing and leaves no row.
+    db.update_summary(
+        t,
+        c.id,
+        "Earlier: asked.",
+        a.id,
+        TokenUsage::default(),
+        now(),
+    )
+    .await
+    .unwrap();
+
+    let today = now().date();
+    let days = DateRange::new(today - time::Duration::days(1), today).unwrap();
+    let rows = TokenUsageRepository::usage(&db, t, days).await.unwrap();
+    assert_eq!(
+        rows,
+        vec![UsageRow {
+            source: UsageSource::Chat,
+            date: today,
+            prompt_tokens: 512,
+            completion_tokens: 116,
+            calls: 2,
+        }]
+    );
+    let before = DateRange::day(today - time::Duration::days(1));
+    assert!(
+        TokenUsageRepository::usage(&db, t, before)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let other = tenant(&db).await;
+    assert!(
+        TokenUsageRepository::usage(&db, other, days)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

@@ -21,7 +21,7 @@ use crate::dto::ads::{
 };
 use crate::dto::alerts::{AlertDto, ChannelDto};
 use crate::dto::analysis::{AnomaliesDto, BacktestDto, BudgetAllocationDto, ScoresDto, TrendsDto};
-use crate::dto::assistant::{ChatReplyDto, ConversationDto, MessageDto};
+use crate::dto::assistant::{ChatReplyDto, ConversationDto, MessageDto, UsageDto};
 use crate::dto::audit::AuditEntryDto;
 use crate::dto::identity::{
     ApiKeyDto, CreatedApiKeyDto, MeResponse, MemberDto, MembershipDto, OrganizationDto,
@@ -100,6 +100,7 @@ documented_envelopes! {
     MessageEnvelope => MessageDto;
     ReportScheduleEnvelope => ReportScheduleDto;
     InsightEnvelope => InsightDto;
+    UsageEnvelope => UsageDto;
 }
 
 documented_list_envelopes! {
@@ -256,7 +257,7 @@ macro_rules! api_doc {
                 (name = "analysis", description = "The Analyzer: campaign scores, anomalies, trends and budget-allocation proposals, read from gold"),
                 (name = "alerts", description = "Notification channels (Slack, e-mail, signed webhooks) and the alerts delivered to them, with each delivery's state"),
                 (name = "reports", description = "Daily, weekly and executive reports as CSV, XLSX or PDF: requested as jobs, downloaded when done"),
-                (name = "assistant", description = "Questions about an ad account answered from its data, with every figure verified (or a built-in answer without a model); conversations, their memory and flagged answers"),
+                (name = "assistant", description = "Questions about an ad account answered from its data, with every figure verified (or a built-in answer without a model); conversations, their memory and flagged answers; generated weekly insights; the model's token usage"),
                 (name = "platform", description = "Health, metrics and this document"),
             ),
         )]

@@ -13,8 +13,8 @@ use application::analysis::{
     DetectAnomalies, DetectTrends, ProposeBudgetAllocation, ScoreCampaigns,
 };
 use application::assistant::{
-    Chat, DeleteConversation, FlagMessage, GenerateInsights, GetInsight, ListConversations,
-    ListInsights, ListMessages,
+    Chat, DeleteConversation, FlagMessage, GenerateInsights, GetInsight, GetTokenUsage,
+    ListConversations, ListInsights, ListMessages,
 };
 use application::audit::ListAuditLog;
 use application::identity::{
@@ -130,8 +130,8 @@ pub struct ReportsApi {
     pub schedules: ReportSchedules,
 }
 
-/// The assistant: chat, the organization's conversations and the
-/// generated weekly insights.
+/// The assistant: chat, the organization's conversations, the
+/// generated weekly insights and the model's token usage.
 pub struct AssistantApi {
     pub chat: Chat,
     pub list_conversations: ListConversations,
@@ -141,6 +141,7 @@ pub struct AssistantApi {
     pub generate_insights: GenerateInsights,
     pub list_insights: ListInsights,
     pub get_insight: GetInsight,
+    pub usage: GetTokenUsage,
 }
 
 pub struct AuditApi {

@@ -3,7 +3,8 @@
 //! summarize beyond ten turns), are the tenant's alone, can be deleted and
 //! their answers flagged; with a model (a wiremock server speaking chat
 //! completions) a lying model never gets its numbers shown and a truthful
-//! one answers in `llm` mode.
+//! one answers in `llm` mode. The organization's token usage counts what
+//! the model spent, per source and day, and nothing of other tenants.
 
 use actix_web::http::Method;
 use adscale_tests::{Backend, Cred, Reply, TestApp, call, get, on_both_backends, register};
@@ -19,12 +20,14 @@ on_both_backends!(
     conversations_remember_in_order_and_summarize_beyond_ten_turns,
     conversations_are_the_tenants_alone,
     a_conversation_can_be_deleted_and_an_answer_flagged,
-    bad_chat_input_is_refused_with_422
+    bad_chat_input_is_refused_with_422,
+    built_in_chat_spends_no_tokens_and_a_bad_usage_range_is_refused
 );
 
 both!(
     a_model_that_lies_twice_is_replaced_by_the_unverified_answer_with_the_real_figures,
-    a_model_that_answers_with_the_data_is_shown_in_llm_mode
+    a_model_that_answers_with_the_data_is_shown_in_llm_mode,
+    usage_counts_the_models_tokens_for_its_tenant_only
 );
 
 const QUESTION: &str = "What was my spend from 2026-10-01 to 2026-10-03?";
@@ -481,4 +484,81 @@ async fn asked_a_model_that_says(
     };
     assert_eq!(r.status.as_u16(), 200, "{}", r.body);
     (t, owner, r)
+}
+
+async fn built_in_chat_spends_no_tokens_and_a_bad_usage_range_is_refused(t: TestApp) {
+    let (owner, _) = imported(&t).await;
+    let app = t.service().await;
+    let r = chat(&app, &owner, json!({"message": QUESTION})).await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+
+    let usage = get(&app, &owner, "/api/v1/assistant/usage").await;
+    assert_eq!(usage.status.as_u16(), 200, "{}", usage.body);
+    let u = usage.data();
+    assert_eq!(
+        u["total"],
+        json!({"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0})
+    );
+    assert_eq!(u["by_source"][0]["source"], json!("chat"));
+    assert_eq!(u["by_source"][0]["calls"], json!(0));
+    // The last 30 UTC days, today included, every day listed.
+    let today = time::OffsetDateTime::now_utc().date();
+    assert_eq!(u["to"], json!(today.to_string()));
+    assert_eq!(u["by_day"].as_array().unwrap().len(), 30);
+
+    for (query, field) in [
+        ("from=2026-10-05&to=2026-10-01", "from"),
+        ("from=2025-01-01&to=2026-10-01", "to"),
+        ("from=yesterday", "from"),
+    ] {
+        let bad = get(&app, &owner, &format!("/api/v1/assistant/usage?{query}")).await;
+        bad.assert_error(422, "VALIDATION_FAILED");
+        assert!(
+            bad.body["details"]["fields"].get(field).is_some(),
+            "{query}: {}",
+            bad.body
+        );
+    }
+}
+
+async fn usage_counts_the_models_tokens_for_its_tenant_only(backend: Backend) {
+    let server = MockServer::start().await;
+    let truth = json!({
+        "answer": "You spent R$ 40.00 from 2026-10-01 to 2026-10-03.",
+        "figures": [
+            {"label": "spend 2026-10-01 to 2026-10-03", "value": 40.00, "unit": "BRL"}
+        ]
+    });
+    let (t, owner, r) = asked_a_model_that_says(backend, &server, &truth, 1).await;
+    assert_eq!(r.data()["mode"], json!("llm"), "{}", r.body);
+    let app = t.service().await;
+
+    let usage = get(&app, &owner, "/api/v1/assistant/usage").await;
+    assert_eq!(usage.status.as_u16(), 200, "{}", usage.body);
+    let u = usage.data();
+    // The fixture's `usage`: 400 prompt, 50 completion tokens.
+    let spent = json!({"prompt_tokens": 400, "completion_tokens": 50, "total_tokens": 450});
+    assert_eq!(u["total"], spent);
+    assert_eq!(
+        u["by_source"],
+        json!([
+            {"source": "chat", "prompt_tokens": 400, "completion_tokens": 50,
+             "total_tokens": 450, "calls": 1},
+            {"source": "insights", "prompt_tokens": 0, "completion_tokens": 0,
+             "total_tokens": 0, "calls": 0}
+        ])
+    );
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    let day = u["by_day"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["date"] == json!(today))
+        .unwrap()
+        .clone();
+    assert_eq!(day["total_tokens"], json!(450));
+
+    let other = register(&app, "Other Org").await;
+    let theirs = get(&app, &other.cred(), "/api/v1/assistant/usage").await;
+    assert_eq!(theirs.data()["total"]["total_tokens"], json!(0));
 }

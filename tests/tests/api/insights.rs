@@ -2,20 +2,34 @@
 //! built-in document carries the KPI API's numbers; generating again
 //! replaces the week's insight; insights are the tenant's alone; a bad week
 //! is refused. With a model (wiremock), a truthful document is stored in
-//! `llm` mode and a lying one is replaced by the built-in document.
+//! `llm` mode and a lying one is replaced by the built-in document. The
+//! weekly round writes last week's document on Monday morning, once, and
+//! none for an account that spent nothing.
+
+use std::sync::Arc;
 
 use actix_web::http::Method;
 use adscale_tests::{Backend, Cred, Reply, TestApp, call, get, on_both_backends, register};
+use application::analysis::GoldReader;
+use application::assistant::{GenerateInsights, WeeklyInsights, WeeklyRound};
+use domain::ads::DateRange;
+use domain::assistant::insight::GeneratedInsightRepository;
+use domain::platform::Clock;
 use serde_json::{Value, json};
+use time::macros::date;
+use time::{Date, OffsetDateTime};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer};
 
 use crate::assistant::{completion, imported, number};
+use crate::ingestion::new_account;
 
 on_both_backends!(
     built_in_insight_has_the_kpi_apis_figures_and_generating_again_replaces_it,
     insights_are_the_tenants_alone,
-    a_bad_week_is_refused_with_422
+    a_bad_week_is_refused_with_422,
+    the_weekly_round_writes_last_weeks_insight_on_monday_morning_once,
+    a_week_is_claimed_by_one_worker_at_a_time_and_never_once_written
 );
 
 both!(
@@ -230,4 +244,159 @@ async fn a_model_insight_that_lies_twice_is_replaced_by_the_built_in_one(backend
         json!("Spend of 40.00 BRL this week at a CPA of 10.00 BRL")
     );
     assert_eq!(insight["usage"]["completion_tokens"], json!(100));
+}
+
+/// Monday Oct 5, 2026, 09:00 in the account's zone (12:00 UTC).
+struct MondayMorning;
+
+impl Clock for MondayMorning {
+    fn now(&self) -> OffsetDateTime {
+        time::macros::datetime!(2026-10-05 12:00 UTC)
+    }
+    fn today_in(&self, _tz: &str) -> Date {
+        time::macros::date!(2026 - 10 - 05)
+    }
+    fn local_now_in(&self, _tz: &str) -> time::PrimitiveDateTime {
+        time::macros::datetime!(2026-10-05 9:00)
+    }
+}
+
+/// A worker's weekly round over the app's database at [`MondayMorning`],
+/// without a model.
+fn weekly_round(t: &TestApp) -> WeeklyInsights {
+    let db = t.adapters.db.clone();
+    let monday: Arc<dyn Clock> = Arc::new(MondayMorning);
+    let gold = GoldReader::new(
+        db.clone(),
+        db.clone(),
+        db.clone(),
+        db.clone(),
+        monday.clone(),
+    );
+    WeeklyInsights::new(Arc::new(GenerateInsights::new(db, gold, None, monday)))
+}
+
+async fn the_weekly_round_writes_last_weeks_insight_on_monday_morning_once(t: TestApp) {
+    let (owner, account) = imported(&t).await;
+    let app = t.service().await;
+    // An account without spend gets no document.
+    let idle = new_account(&app, &owner, None).await;
+
+    let round = weekly_round(&t).run_once().await.unwrap();
+    assert_eq!(
+        round,
+        WeeklyRound {
+            generated: 1,
+            full: false
+        }
+    );
+    let listed = get(&app, &owner, "/api/v1/insights").await;
+    let listed = listed.data().as_array().unwrap().clone();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    let insight = &listed[0];
+    assert_eq!(insight["ad_account_id"], json!(account));
+    assert_ne!(insight["ad_account_id"], json!(idle));
+    // The week before Monday Oct 5: Sep 28 – Oct 4.
+    assert_eq!(
+        insight["week"],
+        json!({"from": "2026-09-28", "to": "2026-10-04"})
+    );
+    assert_eq!(insight["mode"], json!("builtin"));
+
+    // Another worker (its own minute throttle) finds nothing left to write.
+    let again = weekly_round(&t).run_once().await.unwrap();
+    assert_eq!(again.generated, 0);
+    let after = get(&app, &owner, "/api/v1/insights").await;
+    let after = after.data().as_array().unwrap().clone();
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0]["id"], insight["id"], "not regenerated");
+}
+
+async fn a_week_is_claimed_by_one_worker_at_a_time_and_never_once_written(t: TestApp) {
+    let (owner, account) = imported(&t).await;
+    let app = t.service().await;
+    let db = t.adapters.db.clone();
+    let tenant: domain::TenantId = owner_org(&app, &owner).await.parse().unwrap();
+    let account: domain::AdAccountId = account.parse().unwrap();
+    let w40 = DateRange::new(date!(2026 - 09 - 28), date!(2026 - 10 - 04)).unwrap();
+    let now = MondayMorning.now();
+    let lease = now + time::Duration::minutes(10);
+    let zones = vec!["America/Sao_Paulo".to_owned()];
+    assert_eq!(db.missing_week_zones(w40, now).await.unwrap(), zones);
+    assert!(
+        db.missing_week(w40, &["Asia/Tokyo".to_owned()], now, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "only the zones asked for"
+    );
+    assert_eq!(
+        db.missing_week(w40, &zones, now, 10).await.unwrap().len(),
+        1,
+        "spent, no document"
+    );
+    assert!(
+        db.claim_week(tenant, account, w40, now, lease)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db.claim_week(tenant, account, w40, now, lease)
+            .await
+            .unwrap(),
+        "held by the first worker"
+    );
+    assert!(
+        db.missing_week(w40, &zones, now, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "a live claim is not listed"
+    );
+    // The lease ran out (the worker died): another worker takes it over.
+    assert!(
+        db.claim_week(
+            tenant,
+            account,
+            w40,
+            lease,
+            lease + time::Duration::minutes(10)
+        )
+        .await
+        .unwrap()
+    );
+    db.release_week(tenant, account, w40).await.unwrap();
+    // Once written, the week is never claimed again.
+    let r = generate(
+        &app,
+        &owner,
+        &format!("week={WEEK}&ad_account_id={account}"),
+    )
+    .await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+    assert!(
+        !db.claim_week(tenant, account, w40, now, lease)
+            .await
+            .unwrap()
+    );
+    assert!(
+        db.missing_week(w40, &zones, now, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// The organization id of `cred`'s member.
+async fn owner_org<S, B>(app: &S, cred: &Cred) -> String
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let me = get(app, cred, "/api/v1/me").await;
+    me.data()["organization"]["id"].as_str().unwrap().to_owned()
 }

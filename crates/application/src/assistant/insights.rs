@@ -18,8 +18,9 @@
 //!   replaces a document the whole organization reads and spends model
 //!   tokens. Reading needs `Read`.
 //!
-//! Generation is synchronous (one short model call per account); an
-//! organization with many accounts would be better served by a job.
+//! Generation on demand is synchronous (one short model call per account);
+//! every Monday morning the weekly round (`super::weekly`) writes the week
+//! just ended in the background.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -69,7 +70,7 @@ figures (or another finding's), with the table's label and unit (a currency code
 percent, ratio or count). Reply with one JSON object in the required schema, in English.";
 
 /// One week's facts of an account, and what the built-in writer needs.
-struct WeekData {
+pub(super) struct WeekData {
     facts: Vec<Fact>,
     /// The top campaigns' names (numbers in them are not figures).
     names: Vec<String>,
@@ -80,6 +81,12 @@ struct WeekData {
 }
 
 impl WeekData {
+    /// Whether the account spent anything in the week (a week without
+    /// spend gets no document from the weekly round).
+    pub(super) fn spent(&self) -> bool {
+        self.cur.spend > Decimal::ZERO
+    }
+
     fn fact(&self, label: &str) -> Option<&Fact> {
         self.facts.iter().find(|f| f.label == label)
     }
@@ -247,10 +254,10 @@ fn capitalized(s: &str) -> String {
 /// Writes and stores the week's insight of each of the tenant's ad accounts
 /// (or of the one given).
 pub struct GenerateInsights {
-    insights: Arc<dyn GeneratedInsightRepository>,
-    gold: GoldReader,
+    pub(super) insights: Arc<dyn GeneratedInsightRepository>,
+    pub(super) gold: GoldReader,
     llm: Option<Arc<dyn LlmClient>>,
-    clock: Arc<dyn Clock>,
+    pub(super) clock: Arc<dyn Clock>,
 }
 
 impl GenerateInsights {
@@ -320,10 +327,22 @@ impl GenerateInsights {
         week: DateRange,
     ) -> Result<Insight, AppError> {
         let d = self.week_data(t, account, week).await?;
-        let fallback = built_in(account, week, &d);
+        self.write(t, account, week, &d).await
+    }
+
+    /// Writes the document from the week's facts (the model's when it
+    /// passes, else the built-in one) and stores it.
+    pub(super) async fn write(
+        &self,
+        t: TenantId,
+        account: &AdAccount,
+        week: DateRange,
+        d: &WeekData,
+    ) -> Result<Insight, AppError> {
+        let fallback = built_in(account, week, d);
         let (draft, mode, usage) = match &self.llm {
             None => (fallback, AnswerMode::BuiltIn, TokenUsage::default()),
-            Some(llm) => match self.ask(llm.as_ref(), account, week, &d).await {
+            Some(llm) => match self.ask(llm.as_ref(), account, week, d).await {
                 Ok((Some(draft), usage)) => (draft, AnswerMode::Llm, usage),
                 Ok((None, usage)) => {
                     warn!(ad_account_id = %account.id, "the model's insight failed verification twice; storing the built-in insight");
@@ -398,7 +417,7 @@ impl GenerateInsights {
     }
 
     /// The week's and the week before's facts.
-    async fn week_data(
+    pub(super) async fn week_data(
         &self,
         t: TenantId,
         account: &AdAccount,

@@ -18,10 +18,17 @@
 //!   [`MEMORY_TURNS`] turns. After an answer is stored, turns beyond those
 //!   are folded into the summary (by the model when there is one, else a
 //!   deterministic "Earlier: asked …; answered …" line), at most
-//!   [`SUMMARY_CHARS`] characters, newest kept.
+//!   [`SUMMARY_CHARS`] characters, newest kept; a model's summary records
+//!   its tokens.
+//!
+//! Beside the chat: the weekly insights ([`GenerateInsights`] on demand,
+//! [`WeeklyInsights`] every Monday morning) and the tenant's token usage
+//! ([`GetTokenUsage`]).
 
 mod data;
 mod insights;
+mod usage;
+mod weekly;
 /// The tenant's conversation `id`, or 404.
 async fn found(
     conversations: &dyn ConversationRepository,
@@ -61,6 +68,8 @@ use tracing::{instrument, warn};
 
 pub use data::{Gathered, figure_of, table, unit_name};
 pub use insights::{GenerateInsights, GetInsight, ListInsights};
+pub use usage::{DEFAULT_USAGE_DAYS, GetTokenUsage, SourceUsage, Tokens, UsageReport};
+pub use weekly::{WEEKLY_BATCH, WeeklyInsights, WeeklyRound};
 
 use crate::analysis::{DetectAnomalies, GoldReader};
 use crate::error::require;
@@ -442,15 +451,22 @@ impl Chat {
         let Some(through) = folded.last().map(|m| m.id) else {
             return Ok(());
         };
-        let summary = match &self.llm {
-            Some(llm) => self
-                .model_summary(llm.as_ref(), c.summary.as_deref(), folded)
-                .await
-                .unwrap_or_else(|| plain_summary(c.summary.as_deref(), folded)),
-            None => plain_summary(c.summary.as_deref(), folded),
+        let (summary, usage) = match &self.llm {
+            Some(llm) => {
+                let (written, usage) = self
+                    .model_summary(llm.as_ref(), c.summary.as_deref(), folded)
+                    .await;
+                let summary =
+                    written.unwrap_or_else(|| plain_summary(c.summary.as_deref(), folded));
+                (summary, usage)
+            }
+            None => (
+                plain_summary(c.summary.as_deref(), folded),
+                TokenUsage::default(),
+            ),
         };
         self.conversations
-            .update_summary(t, c.id, &summary, through)
+            .update_summary(t, c.id, &summary, through, usage, self.clock.now())
             .await?;
         Ok(())
     }
@@ -460,7 +476,7 @@ impl Chat {
         llm: &dyn LlmClient,
         previous: Option<&str>,
         folded: &[Message],
-    ) -> Option<String> {
+    ) -> (Option<String>, TokenUsage) {
         let mut text = String::new();
         if let Some(p) = previous {
             text.push_str(&format!("Summary so far: {p}\n\n"));
@@ -488,12 +504,13 @@ impl Chat {
         };
         match llm.complete(&req).await {
             Ok(r) if !r.content.trim().is_empty() => {
-                Some(keep_newest(r.content.trim(), SUMMARY_CHARS))
+                (Some(keep_newest(r.content.trim(), SUMMARY_CHARS)), r.usage)
             }
-            Ok(_) => None,
+            // An empty reply still spent its tokens.
+            Ok(r) => (None, r.usage),
             Err(e) => {
                 warn!(error = %e, "the language model could not summarize; using the plain summary");
-                None
+                (None, TokenUsage::default())
             }
         }
     }

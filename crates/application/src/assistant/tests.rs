@@ -333,10 +333,13 @@ mod chat {
         repo.expect_append().times(1).returning(|_, _, _, _| Ok(()));
         repo.expect_update_summary()
             .times(1)
-            .withf(move |_, c, s, through| {
-                *c == id && s == "They asked about spend and CTR." && *through == folded_through
+            .withf(move |_, c, s, through, usage, _| {
+                *c == id
+                    && s == "They asked about spend and CTR."
+                    && *through == folded_through
+                    && usage.total > 0
             })
-            .returning(|_, _, _, _| Ok(()));
+            .returning(|_, _, _, _, _, _| Ok(()));
         let answer = r#"{"answer": "Spend was 100.00 BRL.", "figures": [{"label": "spend last 7 days", "value": 100.00, "unit": "BRL"}]}"#;
         let model = Arc::new(ScriptedModel::new(vec![
             Ok(answer.into()),

@@ -251,7 +251,9 @@ pub trait ConversationRepository: Send + Sync {
         after: Option<MessageId>,
     ) -> Result<Vec<Message>, RepoError>;
 
-    /// Replaces the rolling summary, which now covers messages up to `through`.
+    /// Replaces the rolling summary, which now covers messages up to `through`;
+    /// the model's `usage` for writing it (none for the plain summary) is
+    /// recorded at `at`, in the same transaction, for the tenant's token usage.
     ///
     /// # Errors
     /// Storage failures.
@@ -261,6 +263,8 @@ pub trait ConversationRepository: Send + Sync {
         id: ConversationId,
         summary: &str,
         through: MessageId,
+        usage: super::llm::TokenUsage,
+        at: OffsetDateTime,
     ) -> Result<(), RepoError>;
 
     /// Flags an answer of the conversation as wrong with `reason` (the last

@@ -11,13 +11,13 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use serde_json::value::RawValue;
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime, PrimitiveDateTime, Time};
 
 use super::chat::AnswerMode;
 use super::figures::{AnswerFormatError, Figure, ModelAnswer};
 use super::llm::JsonSchema;
 use crate::RepoError;
-use crate::ads::DateRange;
+use crate::ads::{AdAccount, DateRange};
 use crate::ids::{AdAccountId, InsightId, TenantId};
 use crate::page::{Page, PageRequest};
 
@@ -33,6 +33,32 @@ pub const MAX_FINDINGS: usize = 5;
 pub const MIN_ACTIONS: usize = 1;
 /// Most recommended actions.
 pub const MAX_ACTIONS: usize = 5;
+
+/// The local hour of Monday from which the week just ended gets its
+/// document without anyone asking: late enough for the night's sync to have
+/// brought Sunday's numbers in.
+pub const WEEKLY_INSIGHT_HOUR: u8 = 6;
+
+/// The ISO week whose document is due at the local wall-clock time `local`:
+/// the week before the last Monday [`WEEKLY_INSIGHT_HOUR`]:00 at or before
+/// `local` (on Monday before that hour, the week before last, which was due
+/// a week ago).
+#[must_use]
+pub fn weekly_insight_due(local: PrimitiveDateTime) -> DateRange {
+    let monday =
+        local.date() - Duration::days(i64::from(local.weekday().number_days_from_monday()));
+    let hour = Time::from_hms(WEEKLY_INSIGHT_HOUR, 0, 0).unwrap_or(Time::MIDNIGHT);
+    let this_monday = if local < PrimitiveDateTime::new(monday, hour) {
+        monday - Duration::weeks(1)
+    } else {
+        monday
+    };
+    DateRange::new(
+        this_monday - Duration::weeks(1),
+        this_monday - Duration::DAY,
+    )
+    .unwrap_or_else(|_| DateRange::day(this_monday))
+}
 
 /// One observation of the week, with the figures it rests on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -265,6 +291,59 @@ pub trait GeneratedInsightRepository: Send + Sync {
     /// # Errors
     /// Storage failures.
     async fn list(&self, t: TenantId, page: PageRequest) -> Result<Page<Insight>, RepoError>;
+
+    /// The time zones of the ad accounts (of every tenant) that spent in
+    /// `week` and have neither its document nor a claim on it held past
+    /// `now`: where the weekly round may still have to write.
+    ///
+    /// # Errors
+    /// Storage failures.
+    async fn missing_week_zones(
+        &self,
+        week: DateRange,
+        now: OffsetDateTime,
+    ) -> Result<Vec<String>, RepoError>;
+
+    /// Those ad accounts in the time zones `zones`, at most `limit` (by
+    /// tenant and id): what the weekly round writes next.
+    ///
+    /// # Errors
+    /// Storage failures.
+    async fn missing_week(
+        &self,
+        week: DateRange,
+        zones: &[String],
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<AdAccount>, RepoError>;
+
+    /// Claims the account's `week` for the caller until `until`, so that no
+    /// other worker writes it meanwhile: `true` when the week has no document
+    /// and no claim held past `now` (an expired claim is taken over). A
+    /// claim is kept after the document is stored.
+    ///
+    /// # Errors
+    /// Storage failures.
+    async fn claim_week(
+        &self,
+        t: TenantId,
+        account: AdAccountId,
+        week: DateRange,
+        now: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> Result<bool, RepoError>;
+
+    /// Gives a claim up (its document could not be made), so that the next
+    /// round tries the week again.
+    ///
+    /// # Errors
+    /// Storage failures.
+    async fn release_week(
+        &self,
+        t: TenantId,
+        account: AdAccountId,
+        week: DateRange,
+    ) -> Result<(), RepoError>;
 }
 
 #[cfg(test)]
@@ -325,6 +404,22 @@ mod tests {
         let a = d.as_answer();
         assert_eq!(a.figures.len(), 4);
         assert!(a.answer.contains("Spend up") && a.answer.contains("Action 1"));
+    }
+
+    #[test]
+    fn weekly_insight_is_due_from_monday_six_local_for_the_week_just_ended() {
+        use time::macros::{date, datetime};
+        let last = DateRange::new(date!(2026 - 09 - 28), date!(2026 - 10 - 04)).unwrap();
+        let before = DateRange::new(date!(2026 - 09 - 21), date!(2026 - 09 - 27)).unwrap();
+        assert_eq!(weekly_insight_due(datetime!(2026-10-05 6:00)), last);
+        assert_eq!(weekly_insight_due(datetime!(2026-10-11 23:59)), last);
+        assert_eq!(
+            weekly_insight_due(datetime!(2026-10-06 2:00)),
+            last,
+            "Tuesday night"
+        );
+        assert_eq!(weekly_insight_due(datetime!(2026-10-05 5:59)), before);
+        assert_eq!(weekly_insight_due(datetime!(2026-10-04 12:00)), before);
     }
 
     #[test]

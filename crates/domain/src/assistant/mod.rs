@@ -5,7 +5,8 @@
 //! of those figures.
 //!
 //! [`chat`] owns conversations, their storage port and intent classification;
-//! [`insight`] the weekly generated insights and their storage port.
+//! [`insight`] the weekly generated insights and their storage port;
+//! [`usage`] the tenant's token usage and its storage port.
 //! Owns no prompts (those belong to the chat use case) and never talks HTTP
 //! (the adapter lives in `infrastructure::llm`).
 
@@ -14,3 +15,4 @@ pub mod figures;
 pub mod insight;
 pub mod llm;
 mod numbers;
+pub mod usage;

@@ -1,7 +1,9 @@
 //! The assistant's conversations on [`Db`]: a conversation row and its
 //! messages (figures as JSON `[{label, value, unit}]`, values as decimal
 //! strings so no precision is lost). Deleting a conversation cascades to its
-//! messages; appending messages runs in one transaction with `updated_at`.
+//! messages and summary rows; appending messages runs in one transaction with
+//! `updated_at`. A summary the model wrote leaves a `conversation_summaries`
+//! row with its tokens (the tenant's token usage counts them).
 
 use std::str::FromStr;
 
@@ -13,6 +15,7 @@ use domain::assistant::chat::{
     MessageRole,
 };
 use domain::assistant::figures::Figure;
+use domain::assistant::llm::TokenUsage;
 use domain::page::{Page, PageRequest};
 use domain::{RepoError, TenantId};
 use rust_decimal::Decimal;
@@ -352,20 +355,40 @@ impl ConversationRepository for Db {
         id: ConversationId,
         summary: &str,
         through: MessageId,
+        usage: TokenUsage,
+        at: OffsetDateTime,
     ) -> Result<(), RepoError> {
         on_db!(&self.pool, |c| {
-            diesel::update(
-                conversations::table
-                    .filter(conversations::tenant_id.eq(db_id(t)))
-                    .filter(conversations::id.eq(DbId(id.into_uuid()))),
-            )
-            .set((
-                conversations::summary.eq(Some(summary)),
-                conversations::summarized_through.eq(Some(DbId(through.into_uuid()))),
-            ))
-            .execute(c)
-            .await?;
-            Ok(())
+            c.transaction(async |c| {
+                let updated = diesel::update(
+                    conversations::table
+                        .filter(conversations::tenant_id.eq(db_id(t)))
+                        .filter(conversations::id.eq(DbId(id.into_uuid()))),
+                )
+                .set((
+                    conversations::summary.eq(Some(summary)),
+                    conversations::summarized_through.eq(Some(DbId(through.into_uuid()))),
+                ))
+                .execute(c)
+                .await?;
+                if updated == 1 && (usage.prompt_tokens, usage.completion_tokens) != (0, 0) {
+                    diesel::insert_into(conversation_summaries::table)
+                        .values((
+                            conversation_summaries::tenant_id.eq(db_id(t)),
+                            conversation_summaries::id.eq(DbId(uuid::Uuid::now_v7())),
+                            conversation_summaries::conversation_id.eq(DbId(id.into_uuid())),
+                            conversation_summaries::prompt_tokens
+                                .eq(i64::from(usage.prompt_tokens)),
+                            conversation_summaries::completion_tokens
+                                .eq(i64::from(usage.completion_tokens)),
+                            conversation_summaries::created_at.eq(at),
+                        ))
+                        .execute(c)
+                        .await?;
+                }
+                Ok::<_, DbError>(())
+            })
+            .await
         })
     }
 

@@ -4,21 +4,27 @@
 //! transaction. Findings are JSON `[{title, detail, figures}]` (figures as
 //! in conversation messages, values as decimal strings), actions JSON
 //! `[string]`.
+//!
+//! The weekly round's claims (`generated_insight_claims`) are taken with one
+//! atomic insert-if-absent, so on PostgreSQL two workers never both write an
+//! account's week; an expired claim is deleted first, in the same
+//! transaction.
 
 use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use domain::ads::DateRange;
+use domain::ads::{AdAccount, DateRange};
 use domain::assistant::chat::AnswerMode;
 use domain::assistant::insight::{Finding, GeneratedInsightRepository, Insight};
 use domain::page::{Page, PageRequest};
-use domain::{InsightId, RepoError, TenantId};
+use domain::{AdAccountId, InsightId, RepoError, TenantId};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
 use super::Db;
 use super::conversations::FigureJson;
 use super::error::DbError;
+use super::rows::AdAccountRow;
 use super::types::{DbId, DbJson, db_id};
 
 macro_rules! insight_columns {
@@ -121,6 +127,22 @@ impl TryFrom<InsightRow> for Insight {
     }
 }
 
+/// The condition on `ad_accounts a` of an account that spent in the week
+/// `start..=end` (gold, any level) and has neither the week's document nor
+/// a claim on it held past `at` (placeholders of the caller's statement).
+fn lacking_week(start: &str, end: &str, at: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM kpi_daily k WHERE k.tenant_id = a.tenant_id \
+           AND k.ad_account_id = a.id AND k.period_start BETWEEN {start} AND {end} \
+           AND k.spend > 0) \
+         AND NOT EXISTS (SELECT 1 FROM generated_insights g WHERE g.tenant_id = a.tenant_id \
+           AND g.ad_account_id = a.id AND g.week_start = {start}) \
+         AND NOT EXISTS (SELECT 1 FROM generated_insight_claims l \
+           WHERE l.tenant_id = a.tenant_id AND l.ad_account_id = a.id \
+           AND l.week_start = {start} AND l.claimed_until > {at})"
+    )
+}
+
 #[async_trait]
 impl GeneratedInsightRepository for Db {
     async fn upsert(&self, i: &Insight) -> Result<(), RepoError> {
@@ -192,5 +214,155 @@ impl GeneratedInsightRepository for Db {
             rows.into_iter().map(Insight::try_from).collect()
         })?;
         Ok(page.into_page(items, |i| i.id.into_uuid()))
+    }
+
+    async fn missing_week_zones(
+        &self,
+        week: DateRange,
+        now: OffsetDateTime,
+    ) -> Result<Vec<String>, RepoError> {
+        on_db!(&self.pool, |c| {
+            #[derive(QueryableByName)]
+            struct Zone {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                timezone: String,
+            }
+            let sql = format!(
+                "SELECT DISTINCT a.timezone FROM ad_accounts a WHERE {}",
+                lacking_week(&placeholder(1), &placeholder(2), &placeholder(3))
+            );
+            let zones = diesel::sql_query(sql)
+                .bind::<diesel::sql_types::Date, _>(week.from())
+                .bind::<diesel::sql_types::Date, _>(week.to())
+                .bind::<TsSql, _>(now)
+                .load::<Zone>(c)
+                .await?;
+            Ok(zones.into_iter().map(|z| z.timezone).collect())
+        })
+    }
+
+    async fn missing_week(
+        &self,
+        week: DateRange,
+        zones: &[String],
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<AdAccount>, RepoError> {
+        if zones.is_empty() {
+            return Ok(Vec::new());
+        }
+        on_db!(&self.pool, |c| {
+            #[derive(QueryableByName)]
+            struct Key {
+                #[diesel(sql_type = IdSql)]
+                tenant_id: DbId,
+                #[diesel(sql_type = IdSql)]
+                id: DbId,
+            }
+            // Binds: 1–3 the week and now, then the zones, then the limit.
+            let listed: Vec<String> = (0..zones.len()).map(|i| placeholder(i + 4)).collect();
+            let sql = format!(
+                "SELECT a.tenant_id, a.id FROM ad_accounts a WHERE {} \
+                 AND a.timezone IN ({}) ORDER BY a.tenant_id, a.id LIMIT {}",
+                lacking_week(&placeholder(1), &placeholder(2), &placeholder(3)),
+                listed.join(", "),
+                placeholder(zones.len() + 4)
+            );
+            let mut q = diesel::sql_query(sql)
+                .into_boxed::<Backend>()
+                .bind::<diesel::sql_types::Date, _>(week.from())
+                .bind::<diesel::sql_types::Date, _>(week.to())
+                .bind::<TsSql, _>(now);
+            for z in zones {
+                q = q.bind::<diesel::sql_types::Text, _>(z.clone());
+            }
+            let keys = q
+                .bind::<diesel::sql_types::BigInt, _>(i64::from(limit))
+                .load::<Key>(c)
+                .await?;
+            if keys.is_empty() {
+                return Ok(Vec::new());
+            }
+            let wanted: std::collections::HashSet<(uuid::Uuid, uuid::Uuid)> =
+                keys.iter().map(|k| (k.tenant_id.0, k.id.0)).collect();
+            // Account ids are unique; the tenant is checked on the way out.
+            let rows = ad_accounts::table
+                .filter(ad_accounts::id.eq_any(keys.iter().map(|k| k.id).collect::<Vec<_>>()))
+                .order((ad_accounts::tenant_id, ad_accounts::id))
+                .load::<AdAccountRow>(c)
+                .await?;
+            rows.into_iter()
+                .filter(|r| wanted.contains(&(r.tenant_id.0, r.id.0)))
+                .map(AdAccount::try_from)
+                .collect()
+        })
+    }
+
+    async fn claim_week(
+        &self,
+        t: TenantId,
+        account: AdAccountId,
+        week: DateRange,
+        now: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> Result<bool, RepoError> {
+        on_db!(&self.pool, |c| {
+            c.transaction(async |c| {
+                diesel::delete(
+                    generated_insight_claims::table
+                        .filter(generated_insight_claims::tenant_id.eq(db_id(t)))
+                        .filter(generated_insight_claims::ad_account_id.eq(db_id(account)))
+                        .filter(generated_insight_claims::week_start.eq(week.from()))
+                        .filter(generated_insight_claims::claimed_until.le(now)),
+                )
+                .execute(c)
+                .await?;
+                // Insert-if-absent: a concurrent claimer's row (or the
+                // week's document) makes this insert nothing.
+                let (tenant, id, start, hold) = (
+                    placeholder(1),
+                    placeholder(2),
+                    placeholder(3),
+                    placeholder(4),
+                );
+                let sql = format!(
+                    "INSERT INTO generated_insight_claims \
+                       (tenant_id, ad_account_id, week_start, claimed_until) \
+                     SELECT {tenant}, {id}, {start}, {hold} \
+                     WHERE NOT EXISTS (SELECT 1 FROM generated_insights g \
+                       WHERE g.tenant_id = {tenant} AND g.ad_account_id = {id} \
+                       AND g.week_start = {start}) \
+                     ON CONFLICT (tenant_id, ad_account_id, week_start) DO NOTHING"
+                );
+                let claimed = diesel::sql_query(sql)
+                    .bind::<IdSql, _>(db_id(t))
+                    .bind::<IdSql, _>(db_id(account))
+                    .bind::<diesel::sql_types::Date, _>(week.from())
+                    .bind::<TsSql, _>(until)
+                    .execute(c)
+                    .await?;
+                Ok::<_, DbError>(claimed == 1)
+            })
+            .await
+        })
+    }
+
+    async fn release_week(
+        &self,
+        t: TenantId,
+        account: AdAccountId,
+        week: DateRange,
+    ) -> Result<(), RepoError> {
+        on_db!(&self.pool, |c| {
+            diesel::delete(
+                generated_insight_claims::table
+                    .filter(generated_insight_claims::tenant_id.eq(db_id(t)))
+                    .filter(generated_insight_claims::ad_account_id.eq(db_id(account)))
+                    .filter(generated_insight_claims::week_start.eq(week.from())),
+            )
+            .execute(c)
+            .await?;
+            Ok(())
+        })
     }
 }

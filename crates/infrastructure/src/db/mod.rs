@@ -46,6 +46,7 @@ macro_rules! on_db {
 
 mod ads;
 pub(crate) mod alerts;
+mod assistant_usage;
 mod audit;
 mod channels;
 mod conversations;

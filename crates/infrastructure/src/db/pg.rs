@@ -433,6 +433,26 @@ pub mod schema {
     }
 
     diesel::table! {
+        conversation_summaries (tenant_id, id) {
+            tenant_id -> Uuid,
+            id -> Uuid,
+            conversation_id -> Uuid,
+            prompt_tokens -> BigInt,
+            completion_tokens -> BigInt,
+            created_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        generated_insight_claims (tenant_id, ad_account_id, week_start) {
+            tenant_id -> Uuid,
+            ad_account_id -> Uuid,
+            week_start -> Date,
+            claimed_until -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
         generated_insights (tenant_id, id) {
             tenant_id -> Uuid,
             id -> Uuid,

@@ -434,6 +434,26 @@ pub mod schema {
     }
 
     diesel::table! {
+        conversation_summaries (tenant_id, id) {
+            tenant_id -> Text,
+            id -> Text,
+            conversation_id -> Text,
+            prompt_tokens -> BigInt,
+            completion_tokens -> BigInt,
+            created_at -> TimestamptzSqlite,
+        }
+    }
+
+    diesel::table! {
+        generated_insight_claims (tenant_id, ad_account_id, week_start) {
+            tenant_id -> Text,
+            ad_account_id -> Text,
+            week_start -> Date,
+            claimed_until -> TimestamptzSqlite,
+        }
+    }
+
+    diesel::table! {
         generated_insights (tenant_id, id) {
             tenant_id -> Text,
             id -> Text,

@@ -3,17 +3,20 @@
 //! figures: [{label, value, unit}], mode, verified, intent, ad_account_id,
 //! usage: {prompt_tokens, completion_tokens}}`. A figure's `value` is a
 //! decimal string (exact, like money elsewhere); `unit` is a currency code,
-//! `percent`, `ratio` or `count`.
+//! `percent`, `ratio` or `count`. `GET /assistant/usage?from&to` answers
+//! `{from, to, total, by_source: [{source, …, calls}], by_day: [{date, …}]}`
+//! with `prompt_tokens`, `completion_tokens` and `total_tokens` in each.
 
-use application::assistant::{ChatInput, ChatReply};
+use application::assistant::{ChatInput, ChatReply, Tokens, UsageReport};
 use domain::assistant::chat::{AnswerMode, Conversation, Message};
 use domain::assistant::figures::Figure;
+use domain::assistant::usage::UsageSource;
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::common::timestamp;
+use super::common::{date, timestamp};
 
 /// `POST /chat`.
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -231,4 +234,118 @@ pub struct ConversationListQuery {
     pub limit: Option<String>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
+}
+
+/// `GET /assistant/usage` query.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UsageQuery {
+    /// First UTC day, `YYYY-MM-DD`; 30 days ending on `to` when absent.
+    #[param(value_type = Option<String>, format = Date, example = "2026-09-06")]
+    pub from: Option<String>,
+    /// Last UTC day (inclusive), `YYYY-MM-DD`; today when absent.
+    #[param(value_type = Option<String>, format = Date, example = "2026-10-05")]
+    pub to: Option<String>,
+}
+
+/// Tokens summed over a period.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub struct UsageTotalsDto {
+    pub prompt_tokens: i64,
+    pub completion_tokens: i64,
+    pub total_tokens: i64,
+}
+
+impl From<Tokens> for UsageTotalsDto {
+    fn from(t: Tokens) -> Self {
+        Self {
+            prompt_tokens: t.prompt_tokens,
+            completion_tokens: t.completion_tokens,
+            total_tokens: t.total_tokens(),
+        }
+    }
+}
+
+/// What the tokens were spent on.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UsageSourceDto {
+    /// Chat answers and the summaries of long conversations.
+    Chat,
+    /// Generated weekly insights (on demand and by the weekly round).
+    Insights,
+}
+
+/// One source's tokens and model calls.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub struct SourceUsageDto {
+    pub source: UsageSourceDto,
+    pub prompt_tokens: i64,
+    pub completion_tokens: i64,
+    pub total_tokens: i64,
+    /// Answers, summaries or documents the model wrote (built-in ones spend
+    /// nothing and are not counted).
+    pub calls: i64,
+}
+
+/// One UTC day's tokens.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DayUsageDto {
+    #[serde(serialize_with = "date")]
+    #[schema(value_type = String, format = Date, example = "2026-10-01")]
+    pub date: Date,
+    pub prompt_tokens: i64,
+    pub completion_tokens: i64,
+    pub total_tokens: i64,
+}
+
+/// `GET /assistant/usage`: the organization's model tokens in `from..=to`
+/// (UTC days).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UsageDto {
+    #[serde(serialize_with = "date")]
+    #[schema(value_type = String, format = Date, example = "2026-09-06")]
+    pub from: Date,
+    #[serde(serialize_with = "date")]
+    #[schema(value_type = String, format = Date, example = "2026-10-05")]
+    pub to: Date,
+    pub total: UsageTotalsDto,
+    /// Every source (`chat`, `insights`), zeros included.
+    pub by_source: Vec<SourceUsageDto>,
+    /// Every day of the range, oldest first, zeros included.
+    pub by_day: Vec<DayUsageDto>,
+}
+
+impl From<UsageReport> for UsageDto {
+    fn from(r: UsageReport) -> Self {
+        Self {
+            from: r.days.from(),
+            to: r.days.to(),
+            total: r.total.into(),
+            by_source: r
+                .by_source
+                .into_iter()
+                .map(|s| SourceUsageDto {
+                    source: match s.source {
+                        UsageSource::Chat => UsageSourceDto::Chat,
+                        UsageSource::Insights => UsageSourceDto::Insights,
+                    },
+                    prompt_tokens: s.tokens.prompt_tokens,
+                    completion_tokens: s.tokens.completion_tokens,
+                    total_tokens: s.tokens.total_tokens(),
+                    calls: s.calls,
+                })
+                .collect(),
+            by_day: r
+                .by_day
+                .into_iter()
+                .map(|(date, t)| DayUsageDto {
+                    date,
+                    prompt_tokens: t.prompt_tokens,
+                    completion_tokens: t.completion_tokens,
+                    total_tokens: t.total_tokens(),
+                })
+                .collect(),
+        }
+    }
 }

@@ -1,8 +1,9 @@
 //! Assistant routes: `POST /chat` (a question, answered from the tenant's
 //! data with verified figures), the organization's conversations, their
 //! messages (with figures, mode and tokens), deleting one and flagging an
-//! answer as wrong. Any member may chat; conversations are the
-//! organization's (every member sees them).
+//! answer as wrong, and the organization's model token usage. Any member
+//! may chat and read the usage; conversations are the organization's
+//! (every member sees them).
 
 use actix_web::web;
 use domain::assistant::chat::{ConversationId, MessageId};
@@ -11,13 +12,14 @@ use super::page_request;
 use crate::auth::Auth;
 use crate::dto::assistant::{
     ChatReplyDto, ChatRequest, ConversationDto, ConversationListQuery, FlagRequest, MessageDto,
+    UsageDto, UsageQuery,
 };
 use crate::envelope::{self as env};
 use crate::error::{ApiError, parse_uuid};
 #[allow(unused_imports)] // referenced by the `#[utoipa::path]` attributes only
 use crate::openapi::{
     ChatReplyEnvelope, ConversationListEnvelope, E400, E401, E403, E404, E413, E422, E429, E500,
-    E503, MessageEnvelope, MessageListEnvelope,
+    E503, MessageEnvelope, MessageListEnvelope, UsageEnvelope,
 };
 use crate::state::AppState;
 
@@ -160,4 +162,34 @@ pub async fn flag_message(
         .execute(&actor, id, message_id, &reason)
         .await?;
     env::ok(state.version, MessageDto::from(m))
+}
+
+/// The organization's language-model tokens per UTC day in `from..=to`
+/// (default: the last 30 days, today included): the total, per source
+/// (`chat`: answers and conversation summaries; `insights`: generated
+/// documents) with the model calls, and every day of the range. Built-in
+/// answers and documents spend no tokens. Tokens of deleted conversations
+/// and of replaced documents are no longer counted. `422` for a malformed,
+/// reversed or longer than 366-day range.
+#[utoipa::path(
+    get, path = "/api/v1/assistant/usage", tag = "assistant",
+    security(("bearer_auth" = []), ("api_key" = [])),
+    params(UsageQuery),
+    responses(
+        (status = 200, description = "The token usage", body = UsageEnvelope),
+        E400, E401, E403, E422, E429, E500, E503,
+    )
+)]
+pub async fn usage(
+    Auth(actor): Auth,
+    state: web::Data<AppState>,
+    q: web::Query<UsageQuery>,
+) -> Reply {
+    let q = q.into_inner();
+    let report = state
+        .assistant
+        .usage
+        .execute(&actor, q.from.as_deref(), q.to.as_deref())
+        .await?;
+    env::ok(state.version, UsageDto::from(report))
 }

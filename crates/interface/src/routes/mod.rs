@@ -121,6 +121,7 @@ macro_rules! route_table {
             "/api/v1/conversations/{id}/messages/{message_id}/flag" => {
                 post: assistant::flag_message,
             },
+            "/api/v1/assistant/usage" => { get: assistant::usage },
             "/api/v1/insights" => { get: insights::list_insights },
             "/api/v1/insights/generate" => { post: insights::generate_insights },
             "/api/v1/insights/{id}" => { get: insights::get_insight },

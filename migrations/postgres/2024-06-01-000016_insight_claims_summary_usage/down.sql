@@ -1,0 +1,4 @@
+DROP INDEX generated_insights_created_idx;
+DROP INDEX conversation_messages_created_idx;
+DROP TABLE conversation_summaries;
+DROP TABLE generated_insight_claims;
