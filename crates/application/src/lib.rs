@@ -14,5 +14,7 @@ mod paging;
 pub mod platform;
 pub mod reports;
 pub mod rules;
+#[cfg(test)]
+mod testing;
 
 pub use error::{AppError, Resource};

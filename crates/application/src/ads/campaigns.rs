@@ -338,31 +338,15 @@ mod tests {
     use super::*;
     use bytes::Bytes;
     use domain::ads::MockCampaignRepository;
-    use domain::audit::MockAuditLogRepository;
-    use domain::identity::{Principal, Role};
+    use domain::identity::Role;
     use domain::page::Page;
-    use domain::platform::{MockCache, MockClock};
-    use domain::{TenantId, UserId};
+    use domain::platform::MockCache;
     use time::macros::datetime;
 
-    fn actor(role: Role) -> Actor {
-        Actor {
-            tenant_id: TenantId::generate(),
-            principal: Principal::User(UserId::generate()),
-            role,
-        }
-    }
-
-    fn clock() -> Arc<MockClock> {
-        let mut c = MockClock::new();
-        c.expect_now().returning(|| datetime!(2026-01-01 0:00 UTC));
-        Arc::new(c)
-    }
+    use crate::testing::{actor, new_year_clock as clock};
 
     fn auditor() -> Auditor {
-        let mut repo = MockAuditLogRepository::new();
-        repo.expect_append().returning(|_| Ok(()));
-        Auditor::new(Arc::new(repo), clock())
+        crate::testing::auditor(None)
     }
 
     fn render(items: &[Campaign]) -> Result<Bytes, String> {

@@ -167,30 +167,16 @@ impl RevokeApiKey {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use domain::audit::MockAuditLogRepository;
-    use domain::identity::{MockApiKeyRepository, MockSecrets, Principal};
-    use domain::platform::MockClock;
-    use domain::{TenantId, UserId};
-    use time::macros::datetime;
+    use domain::identity::{MockApiKeyRepository, MockSecrets};
 
-    fn clock() -> Arc<MockClock> {
-        let mut c = MockClock::new();
-        c.expect_now().returning(|| datetime!(2026-01-01 0:00 UTC));
-        Arc::new(c)
-    }
+    use crate::testing::new_year_clock as clock;
 
     fn auditor() -> Auditor {
-        let mut repo = MockAuditLogRepository::new();
-        repo.expect_append().returning(|_| Ok(()));
-        Auditor::new(Arc::new(repo), clock())
+        crate::testing::auditor(None)
     }
 
     fn owner() -> Actor {
-        Actor {
-            tenant_id: TenantId::generate(),
-            principal: Principal::User(UserId::generate()),
-            role: Role::Owner,
-        }
+        crate::testing::actor(Role::Owner)
     }
 
     #[tokio::test]

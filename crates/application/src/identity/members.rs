@@ -242,29 +242,14 @@ impl RemoveMember {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use domain::TenantId;
-    use domain::audit::MockAuditLogRepository;
-    use domain::identity::{MockMembershipRepository, Principal};
-    use domain::platform::MockClock;
+    use domain::identity::MockMembershipRepository;
     use time::macros::datetime;
 
     fn auditor() -> Auditor {
-        let mut repo = MockAuditLogRepository::new();
-        repo.expect_append().returning(|_| Ok(()));
-        let mut clock = MockClock::new();
-        clock
-            .expect_now()
-            .returning(|| datetime!(2026-01-01 0:00 UTC));
-        Auditor::new(Arc::new(repo), Arc::new(clock))
+        crate::testing::auditor(None)
     }
 
-    fn actor(role: Role) -> Actor {
-        Actor {
-            tenant_id: TenantId::generate(),
-            principal: Principal::User(UserId::generate()),
-            role,
-        }
-    }
+    use crate::testing::actor;
 
     fn membership(a: &Actor, role: Role) -> Membership {
         Membership {

@@ -109,29 +109,14 @@ impl UpdateOrganization {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use domain::audit::MockAuditLogRepository;
-    use domain::identity::{MockOrganizationRepository, Principal, Role};
-    use domain::platform::MockClock;
-    use domain::{TenantId, UserId};
+    use domain::identity::{MockOrganizationRepository, Role};
     use time::macros::datetime;
 
     fn auditor(entries: usize) -> Auditor {
-        let mut repo = MockAuditLogRepository::new();
-        repo.expect_append().times(entries).returning(|_| Ok(()));
-        let mut clock = MockClock::new();
-        clock
-            .expect_now()
-            .returning(|| datetime!(2026-01-01 0:00 UTC));
-        Auditor::new(Arc::new(repo), Arc::new(clock))
+        crate::testing::auditor(Some(entries))
     }
 
-    fn actor(role: Role) -> Actor {
-        Actor {
-            tenant_id: TenantId::generate(),
-            principal: Principal::User(UserId::generate()),
-            role,
-        }
-    }
+    use crate::testing::actor;
 
     fn organization(a: &Actor) -> Organization {
         Organization {

@@ -425,20 +425,13 @@ impl TestChannel {
 mod tests {
     use super::*;
     use domain::audit::MockAuditLogRepository;
-    use domain::identity::{Principal, Role};
+    use domain::identity::Role;
     use domain::ingestion::{AccessToken, MockSecretBox};
     use domain::notify::MockNotificationChannelRepository;
     use domain::platform::MockClock;
-    use domain::{TenantId, UserId};
     use time::macros::datetime;
 
-    fn actor(role: Role) -> Actor {
-        Actor {
-            tenant_id: TenantId::generate(),
-            principal: Principal::User(UserId::generate()),
-            role,
-        }
-    }
+    use crate::testing::actor;
 
     fn create(repo: MockNotificationChannelRepository) -> CreateChannel {
         let mut secrets = MockSecretBox::new();

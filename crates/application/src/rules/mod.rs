@@ -305,23 +305,15 @@ impl DeleteRule {
 mod tests {
     use super::*;
     use domain::audit::{AuditEntry, MockAuditLogRepository};
-    use domain::identity::Principal;
     use domain::platform::MockClock;
     use domain::rules::{MockRuleRepository, RuleAction};
-    use domain::{TenantId, UserId};
     use time::OffsetDateTime;
     use time::macros::datetime;
 
     const NOW: OffsetDateTime = datetime!(2026-01-02 3:04 UTC);
     const EARLIER: OffsetDateTime = datetime!(2026-01-01 0:00 UTC);
 
-    fn actor(role: Role) -> Actor {
-        Actor {
-            tenant_id: TenantId::generate(),
-            principal: Principal::User(UserId::generate()),
-            role,
-        }
-    }
+    use crate::testing::actor;
 
     fn clock() -> Arc<MockClock> {
         let mut c = MockClock::new();
