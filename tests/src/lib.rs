@@ -62,6 +62,7 @@ pub fn settings(rate_limit: Option<u32>) -> Settings {
         alerts: adscale::config::AlertsConfig::default(),
         smtp: None,
         llm: None,
+        weekly_insights: true,
     }
 }
 
@@ -92,6 +93,9 @@ pub struct TestApp {
     pub apply: std::sync::Arc<application::rules::ApplySuggestions>,
     /// The report job's step (tests call `run_once` rather than wait for its loop).
     pub reports: std::sync::Arc<application::reports::RunReports>,
+    /// The insights round (insight jobs, then the weekly documents); tests
+    /// call `run_once` rather than wait for its loop.
+    pub insights: std::sync::Arc<application::assistant::WeeklyInsights>,
 }
 
 impl TestApp {
@@ -101,12 +105,7 @@ impl TestApp {
 
     /// `rate_limit`: requests per minute, or `None` to disable limiting.
     pub async fn with(backend: Backend, rate_limit: Option<u32>) -> Self {
-        let db = match backend {
-            Backend::Sqlite => TestDb::sqlite().await,
-            Backend::Postgres => TestDb::postgres().await,
-        };
-        let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
-        Self::over(std::sync::Arc::new(db), backend, rate_limit, &prefix, None).await
+        Self::with_settings(backend, settings(rate_limit)).await
     }
 
     /// Another instance over the same database (and Redis prefix), as a second server would be.
@@ -132,6 +131,11 @@ impl TestApp {
     pub async fn with_llm(backend: Backend, llm_base_url: &str) -> Self {
         let mut s = settings(None);
         s.llm = Some(llm_settings(llm_base_url));
+        Self::with_settings(backend, s).await
+    }
+
+    /// A fresh instance with custom settings over a new test database.
+    pub async fn with_settings(backend: Backend, s: Settings) -> Self {
         let db = match backend {
             Backend::Sqlite => TestDb::sqlite().await,
             Backend::Postgres => TestDb::postgres().await,
@@ -162,6 +166,7 @@ impl TestApp {
         let ingestion = built.ingestion.clone();
         let apply = built.apply_suggestions.clone();
         let reports = built.run_reports.clone();
+        let insights = built.weekly_insights.clone();
         let state = web::Data::new(built.state);
         state.health.refresh().await;
         Self {
@@ -172,6 +177,7 @@ impl TestApp {
             ingestion,
             apply,
             reports,
+            insights,
         }
     }
 

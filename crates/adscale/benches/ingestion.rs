@@ -192,6 +192,7 @@ fn settings(graph: &str) -> Settings {
         alerts: adscale::config::AlertsConfig::default(),
         smtp: None,
         llm: None,
+        weekly_insights: true,
     }
 }
 

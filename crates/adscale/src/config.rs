@@ -64,7 +64,8 @@ pub struct Config {
     /// `LLM_BASE_URL`: the built-in answerer replies.
     pub llm: Option<infrastructure::llm::openai::OpenAiConfig>,
     /// Whether the worker writes each ad account's weekly insight on Monday
-    /// morning (`WEEKLY_INSIGHTS`, `on` or `off`; default on).
+    /// morning (`WEEKLY_INSIGHTS`, `on` or `off`; default on). Off, the
+    /// insights round still runs the insight jobs requested on demand.
     pub weekly_insights: bool,
 }
 

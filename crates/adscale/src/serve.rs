@@ -28,12 +28,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     let built = build(&adapters, &settings)?;
     let worker = if config.run_worker {
-        Some(spawn_worker(
-            &adapters,
-            &built,
-            &settings,
-            config.weekly_insights,
-        )?)
+        Some(spawn_worker(&adapters, &built, &settings)?)
     } else {
         None
     };
@@ -68,14 +63,15 @@ type WorkerHandle = (
     tokio::task::JoinHandle<Result<(), infrastructure::jobs::JobsError>>,
 );
 
-/// Starts the job worker on this process (with the weekly insights round
-/// when `weekly_insights`); it stops (finishing its current job) when the
+/// Starts the job worker on this process, with alert delivery, the report
+/// job and the weekly insights round (always: it runs the insight jobs
+/// requested on demand, and writes the weekly documents unless
+/// `WEEKLY_INSIGHTS=off`); it stops (finishing its current job) when the
 /// returned sender fires or is dropped.
 fn spawn_worker(
     adapters: &Adapters,
     built: &crate::wiring::Built,
     settings: &Settings,
-    weekly_insights: bool,
 ) -> anyhow::Result<WorkerHandle> {
     let source = adapters
         .queue_source
@@ -108,32 +104,28 @@ fn spawn_worker(
         },
         until_stopped(stop_seen.clone()),
     ));
-    let weekly = weekly_insights.then(|| {
-        tokio::spawn(infrastructure::alerts_worker::run_weekly_insights_worker(
-            built.weekly_insights.clone(),
-            built.alerts_worker.poll_interval,
-            until_stopped(stop_seen.clone()),
-        ))
-    });
+    let weekly = tokio::spawn(infrastructure::alerts_worker::run_weekly_insights_worker(
+        built.weekly_insights.clone(),
+        built.alerts_worker.poll_interval,
+        until_stopped(stop_seen.clone()),
+    ));
     let handle = tokio::spawn(async move {
         let jobs =
             infrastructure::jobs::run_worker(source, uses, cfg, until_stopped(stop_seen)).await;
         if jobs.is_err() {
             alerts.abort();
             reports.abort();
-            if let Some(w) = &weekly {
-                w.abort();
-            }
+            weekly.abort();
         }
         // The loops finish the work in flight, then stop.
         let _ = alerts.await;
         let _ = reports.await;
-        if let Some(w) = weekly {
-            let _ = w.await;
-        }
+        let _ = weekly.await;
         jobs
     });
-    tracing::info!("job worker, alert delivery and the report job running in this process");
+    tracing::info!(
+        "job worker, alert delivery, the report job and the insights round running in this process"
+    );
     Ok((stop, handle))
 }
 
@@ -152,7 +144,7 @@ pub async fn worker(config: Config) -> anyhow::Result<()> {
             .context("applying migrations")?;
     }
     let built = build(&adapters, &settings)?;
-    let (stop, handle) = spawn_worker(&adapters, &built, &settings, config.weekly_insights)?;
+    let (stop, handle) = spawn_worker(&adapters, &built, &settings)?;
     shutdown_signal().await;
     tracing::info!("shutting down: finishing the current job");
     let _ = stop.send(());

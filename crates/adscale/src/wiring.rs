@@ -65,8 +65,9 @@ use interface::state::AnalysisApi;
 
 use crate::config::AlertsConfig;
 use application::assistant::{
-    Chat, DeleteConversation, FlagMessage, GenerateInsights, GetInsight, GetTokenUsage,
-    ListConversations, ListInsights, ListMessages, WeeklyInsights,
+    Chat, DeleteConversation, FlagMessage, GenerateInsights, GetInsight, GetInsightJob,
+    GetTokenUsage, ListConversations, ListInsights, ListMessages, RequestInsights, RunInsightJobs,
+    WeeklyInsights,
 };
 use application::notify::{
     CreateChannel, DeleteChannel, DeliverAlerts, GetAlert, GetChannel, ListAlerts, ListChannels,
@@ -152,6 +153,10 @@ pub struct Settings {
     pub smtp: Option<SmtpSettings>,
     /// The assistant's language model; `None`: the built-in answerer replies.
     pub llm: Option<OpenAiConfig>,
+    /// Whether the weekly insights round writes each account's week on
+    /// Monday morning (`WEEKLY_INSIGHTS`); off, it still runs the insight
+    /// jobs requested on demand.
+    pub weekly_insights: bool,
 }
 
 impl Settings {
@@ -202,6 +207,7 @@ impl Settings {
             },
             smtp: config.smtp.clone(),
             llm: config.llm.clone(),
+            weekly_insights: config.weekly_insights,
             jwt_secret,
             access_token_ttl_secs: config.access_token_ttl_secs,
             refresh_token_ttl_days: config.refresh_token_ttl_days,
@@ -396,8 +402,9 @@ pub struct Built {
     pub run_reports: Arc<RunReports>,
     /// Builds report documents (`adscale report` renders one directly).
     pub build_report: Arc<BuildReport>,
-    /// Writes each ad account's document of the week just ended; a worker
-    /// loop runs it unless `WEEKLY_INSIGHTS=off`.
+    /// Runs the queued insight jobs and writes each ad account's document
+    /// of the week just ended (that part skipped when
+    /// `WEEKLY_INSIGHTS=off`); a worker loop runs it.
     pub weekly_insights: Arc<WeeklyInsights>,
 }
 
@@ -734,7 +741,8 @@ fn alerts(
 }
 
 /// The assistant over gold, the suggestions, the conversations and the
-/// generated insights, and the weekly insights round. With
+/// generated insights (requested as insight jobs), and the weekly insights
+/// round that also runs those jobs. With
 /// `LLM_BASE_URL` an OpenAI-compatible model answers (figures verified);
 /// without it the built-in answerer does.
 ///
@@ -755,10 +763,22 @@ fn assistant(
         }
         None => None,
     };
-    let generate = || GenerateInsights::new(db.clone(), gold.clone(), llm.clone(), clock.clone());
-    let weekly = Arc::new(WeeklyInsights::new(Arc::new(generate())));
+    let generate = Arc::new(GenerateInsights::new(
+        db.clone(),
+        gold.clone(),
+        llm.clone(),
+        clock.clone(),
+    ));
+    let jobs = Arc::new(RunInsightJobs::new(db.clone(), generate.clone()));
+    let weekly = WeeklyInsights::new(generate.clone(), jobs);
+    let weekly = Arc::new(if s.weekly_insights {
+        weekly
+    } else {
+        weekly.jobs_only()
+    });
     let api = AssistantApi {
-        generate_insights: generate(),
+        request_insights: RequestInsights::new(db.clone(), generate),
+        get_insight_job: GetInsightJob::new(db.clone()),
         list_insights: ListInsights::new(db.clone()),
         get_insight: GetInsight::new(db.clone()),
         usage: GetTokenUsage::new(db.clone(), clock.clone()),

@@ -25,6 +25,7 @@ pub enum Resource {
     Conversation,
     Message,
     Insight,
+    InsightJob,
 }
 
 impl Resource {
@@ -48,6 +49,7 @@ impl Resource {
             Resource::Conversation => "CONVERSATION_NOT_FOUND",
             Resource::Message => "MESSAGE_NOT_FOUND",
             Resource::Insight => "INSIGHT_NOT_FOUND",
+            Resource::InsightJob => "INSIGHT_JOB_NOT_FOUND",
             Resource::ReportSchedule => "REPORT_SCHEDULE_NOT_FOUND",
         }
     }
@@ -71,6 +73,7 @@ impl Resource {
             Resource::Conversation => "conversation",
             Resource::Message => "message",
             Resource::Insight => "insight",
+            Resource::InsightJob => "insight job",
             Resource::ReportSchedule => "report schedule",
         }
     }

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod error;
 pub mod identity;
 pub mod ingestion;
+pub mod jobs;
 pub mod notify;
 mod paging;
 pub mod platform;

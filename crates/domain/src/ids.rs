@@ -99,6 +99,10 @@ id!(
     /// One generated weekly insight of an ad account.
     InsightId
 );
+id!(
+    /// One requested generation of insights (queued, then run by a worker).
+    InsightJobId
+);
 
 /// An id on the ad platform (Meta ids are numeric strings such as `"120210000000000001"`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

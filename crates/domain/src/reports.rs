@@ -188,6 +188,14 @@ pub fn iso_date(d: Date) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
+/// `2026-W47` for the ISO week holding `d`, the one week form in text
+/// outputs and the API.
+#[must_use]
+pub fn iso_week_label(d: Date) -> String {
+    let (year, week, _) = d.to_iso_week_date();
+    format!("{year}-W{week:02}")
+}
+
 /// Writes `value` rounded half away from zero to `dp` places, trailing zeros
 /// kept, with `sep`'s decimal mark; groups thousands with `sep`'s group mark
 /// when `grouped` (`1,234.56` / `1.234,56`), never otherwise (`1234,56`).

@@ -1,6 +1,7 @@
 //! Background polling loops: alert delivery over the outbox through
-//! [`DeliverAlerts`], the report job through [`RunReports`], and the weekly
-//! insights round through [`WeeklyInsights`]. Each polls
+//! [`DeliverAlerts`], the report job through [`RunReports`], and the
+//! insights round (insight jobs and the weekly documents) through
+//! [`WeeklyInsights`]. Each polls
 //! every `poll_interval`, goes straight again while rounds come back full (a
 //! backlog), and stops between rounds on shutdown, so work in flight is
 //! finished and recorded. They run inside `adscale serve` (embedded) and in
@@ -61,9 +62,11 @@ pub async fn run_reports_worker(
     .await;
 }
 
-/// Runs weekly insights rounds (each account's document of the week just
-/// ended, from Monday morning in its zone) until `shutdown` resolves. The
-/// round itself looks at most once a minute however short the interval.
+/// Runs insights rounds until `shutdown` resolves: the insight jobs
+/// requested on demand every round, and (unless the round is jobs-only,
+/// `WEEKLY_INSIGHTS=off`) each account's document of the week just ended,
+/// from Monday morning in its zone, looked for at most once a minute
+/// however short the interval.
 pub async fn run_weekly_insights_worker(
     weekly: Arc<WeeklyInsights>,
     poll_interval: Duration,

@@ -55,6 +55,7 @@ on_both_backends!(
     campaign_totals_sum_campaign_rows_in_range_exactly,
     top_ads_rank_by_metric_from_sums,
     audit_log_appends_and_lists_newest_first,
+    insight_job_is_held_by_one_taker_per_lease_and_finished_once,
     probe_reports_a_healthy_database,
     migrations_are_applied_once,
 );
@@ -1571,4 +1572,92 @@ mod migration {
             infrastructure::db::testing::TestDb::sqlite_before(super::TIMEZONE_MIGRATION).await;
         super::the_timezone_migration_puts_existing_organizations_in_utc(tdb).await;
     }
+}
+
+async fn insight_job_is_held_by_one_taker_per_lease_and_finished_once(tdb: TestDb) {
+    use domain::InsightId;
+    use domain::assistant::insight_jobs::{
+        InsightJob, InsightJobOutcome, InsightJobRepository, InsightJobStatus,
+    };
+    let db = tdb.db();
+    let (t, other) = (tenant(&db).await, tenant(&db).await);
+    let week = range(date!(2026 - 09 - 28), date!(2026 - 10 - 04));
+    let at = now();
+    let job = InsightJob::queued(
+        t,
+        Some(week),
+        Some(AdAccountId::generate()),
+        "user:x".to_owned(),
+        at,
+    );
+    InsightJobRepository::create(&db, &job).await.unwrap();
+    assert_eq!(
+        InsightJobRepository::get(&db, t, job.id).await.unwrap(),
+        Some(job.clone())
+    );
+    assert_eq!(
+        InsightJobRepository::get(&db, other, job.id).await.unwrap(),
+        None
+    );
+
+    let lease = at + time::Duration::minutes(10);
+    let taken = InsightJobRepository::take_due(&db, at, lease, 4)
+        .await
+        .unwrap();
+    assert_eq!(taken.len(), 1);
+    assert_eq!((taken[0].id, taken[0].attempts), (job.id, 1));
+    assert!(
+        InsightJobRepository::take_due(&db, at, lease, 4)
+            .await
+            .unwrap()
+            .is_empty(),
+        "held"
+    );
+    // The lease ran out (the worker died): taken again, the try counted.
+    let again = InsightJobRepository::take_due(&db, lease, lease + time::Duration::minutes(10), 4)
+        .await
+        .unwrap();
+    assert_eq!(again[0].attempts, 2);
+
+    let ids = vec![InsightId::generate(), InsightId::generate()];
+    // Another tenant's id changes nothing.
+    InsightJobRepository::finish(
+        &db,
+        other,
+        job.id,
+        &InsightJobOutcome::Done(Vec::new()),
+        lease,
+    )
+    .await
+    .unwrap();
+    InsightJobRepository::finish(&db, t, job.id, &InsightJobOutcome::Done(ids.clone()), lease)
+        .await
+        .unwrap();
+    InsightJobRepository::finish(
+        &db,
+        t,
+        job.id,
+        &InsightJobOutcome::Failed("late".to_owned()),
+        lease,
+    )
+    .await
+    .unwrap();
+    let done = InsightJobRepository::get(&db, t, job.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(done.status, InsightJobStatus::Done);
+    assert_eq!(done.insight_ids, ids);
+    assert_eq!((done.finished_at, done.failure), (Some(lease), None));
+    assert!(
+        InsightJobRepository::take_due(
+            &db,
+            lease + time::Duration::hours(1),
+            lease + time::Duration::hours(2),
+            4
+        )
+        .await
+        .unwrap()
+        .is_empty()
+    );
 }

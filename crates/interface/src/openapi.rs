@@ -28,7 +28,7 @@ use crate::dto::identity::{
     RegisterResponse, TokenResponse,
 };
 use crate::dto::ingestion::{AdAccountKpisDto, ImportAcceptedDto, SyncAcceptedDto, SyncRunDto};
-use crate::dto::insights::InsightDto;
+use crate::dto::insights::{InsightDto, InsightJobDto};
 use crate::dto::reports::{ReportDto, ReportScheduleDto};
 use crate::dto::rules::RuleDto;
 use crate::dto::suggestions::SuggestionDto;
@@ -100,6 +100,7 @@ documented_envelopes! {
     MessageEnvelope => MessageDto;
     ReportScheduleEnvelope => ReportScheduleDto;
     InsightEnvelope => InsightDto;
+    InsightJobEnvelope => InsightJobDto;
     UsageEnvelope => UsageDto;
 }
 

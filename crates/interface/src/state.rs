@@ -13,8 +13,8 @@ use application::analysis::{
     DetectAnomalies, DetectTrends, ProposeBudgetAllocation, ScoreCampaigns,
 };
 use application::assistant::{
-    Chat, DeleteConversation, FlagMessage, GenerateInsights, GetInsight, GetTokenUsage,
-    ListConversations, ListInsights, ListMessages,
+    Chat, DeleteConversation, FlagMessage, GetInsight, GetInsightJob, GetTokenUsage,
+    ListConversations, ListInsights, ListMessages, RequestInsights,
 };
 use application::audit::ListAuditLog;
 use application::identity::{
@@ -138,7 +138,9 @@ pub struct AssistantApi {
     pub list_messages: ListMessages,
     pub delete_conversation: DeleteConversation,
     pub flag_message: FlagMessage,
-    pub generate_insights: GenerateInsights,
+    /// Queues `POST /insights/generate` as an insight job.
+    pub request_insights: RequestInsights,
+    pub get_insight_job: GetInsightJob,
     pub list_insights: ListInsights,
     pub get_insight: GetInsight,
     pub usage: GetTokenUsage,

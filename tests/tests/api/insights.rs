@@ -1,23 +1,27 @@
-//! Generated insights end to end on both backends: without a model the
-//! built-in document carries the KPI API's numbers; generating again
-//! replaces the week's insight; insights are the tenant's alone; a bad week
-//! is refused. With a model (wiremock), a truthful document is stored in
-//! `llm` mode and a lying one is replaced by the built-in document. The
-//! weekly round writes last week's document on Monday morning, once, and
-//! none for an account that spent nothing.
+//! Generated insights end to end on both backends: generating is a job
+//! (`202` with `Location`, `QUEUED`, then `DONE` with the documents' ids
+//! once the worker's round ran); without a model the built-in document
+//! carries the KPI API's numbers; generating again replaces the week's
+//! insight; insights and jobs are the tenant's alone; a refused request
+//! stores nothing; a job whose account was deleted fails; with
+//! `WEEKLY_INSIGHTS=off` jobs still run. With a model (wiremock), a
+//! truthful document is stored in `llm` mode and a lying one is replaced by
+//! the built-in document. The weekly round writes last week's document on
+//! Monday morning, once, and none for an account that spent nothing.
 
 use std::sync::Arc;
 
 use actix_web::http::Method;
-use adscale_tests::{Backend, Cred, Reply, TestApp, call, get, on_both_backends, register};
+use adscale_tests::{
+    Backend, Cred, Reply, TestApp, call, get, on_both_backends, register, settings,
+};
 use application::analysis::GoldReader;
-use application::assistant::{GenerateInsights, WeeklyInsights, WeeklyRound};
+use application::assistant::{GenerateInsights, RunInsightJobs, WeeklyInsights, WeeklyRound};
 use domain::ads::DateRange;
 use domain::assistant::insight::GeneratedInsightRepository;
 use domain::platform::Clock;
 use serde_json::{Value, json};
 use time::macros::date;
-use time::{Date, OffsetDateTime};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer};
 
@@ -25,14 +29,17 @@ use crate::assistant::{completion, imported, number};
 use crate::ingestion::new_account;
 
 on_both_backends!(
+    generating_is_a_job_queued_then_done_with_the_documents_ids,
     built_in_insight_has_the_kpi_apis_figures_and_generating_again_replaces_it,
-    insights_are_the_tenants_alone,
-    a_bad_week_is_refused_with_422,
+    insights_and_insight_jobs_are_the_tenants_alone,
+    refused_requests_answer_422_and_store_no_job,
+    a_job_whose_account_was_deleted_fails,
     the_weekly_round_writes_last_weeks_insight_on_monday_morning_once,
     a_week_is_claimed_by_one_worker_at_a_time_and_never_once_written
 );
 
 both!(
+    with_weekly_insights_off_requested_insights_are_still_written,
     a_truthful_model_insight_is_stored_in_llm_mode,
     a_model_insight_that_lies_twice_is_replaced_by_the_built_in_one
 );
@@ -58,6 +65,79 @@ where
     .await
 }
 
+/// Requests insights: `202` with the job `QUEUED` and its `Location`,
+/// where it reads `QUEUED` too until a round runs. Returns the job.
+async fn requested<S, B>(app: &S, cred: &Cred, query: &str) -> Value
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let r = generate(app, cred, query).await;
+    assert_eq!(r.status.as_u16(), 202, "{}", r.body);
+    let queued = r.data().clone();
+    let location = format!("/api/v1/insight-jobs/{}", queued["id"].as_str().unwrap());
+    assert_eq!(r.header("location"), Some(location.as_str()));
+    assert_eq!(queued["status"], json!("QUEUED"), "{queued}");
+    assert_eq!(queued["insight_ids"], json!([]));
+    assert_eq!(job(app, cred, &queued["id"]).await, queued);
+    queued
+}
+
+/// The job `id` as `cred` reads it.
+async fn job<S, B>(app: &S, cred: &Cred, id: &Value) -> Value
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let r = get(
+        app,
+        cred,
+        &format!("/api/v1/insight-jobs/{}", id.as_str().unwrap()),
+    )
+    .await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+    r.data().clone()
+}
+
+/// Requests insights ([`requested`]), runs the worker's round (which takes
+/// the job) and returns the documents of the `DONE` job, each read with
+/// `GET /insights/{id}`.
+async fn generated<S, B>(t: &TestApp, app: &S, cred: &Cred, query: &str) -> Vec<Value>
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let queued = requested(app, cred, query).await;
+    assert_eq!(t.insights.run_once().await.unwrap().jobs, 1);
+    let done = job(app, cred, &queued["id"]).await;
+    assert_eq!(done["status"], json!("DONE"), "{done}");
+    assert!(done["finished_at"].is_string(), "{done}");
+    let mut docs = Vec::new();
+    for id in done["insight_ids"].as_array().unwrap() {
+        let one = get(
+            app,
+            cred,
+            &format!("/api/v1/insights/{}", id.as_str().unwrap()),
+        )
+        .await;
+        assert_eq!(one.status.as_u16(), 200, "{}", one.body);
+        docs.push(one.data().clone());
+    }
+    docs
+}
+
 /// Every figure of every finding.
 fn figures(insight: &Value) -> Vec<Value> {
     insight["findings"]
@@ -75,12 +155,52 @@ fn figure(insight: &Value, label: &str) -> Value {
         .unwrap_or_else(|| panic!("no figure {label} in {insight}"))
 }
 
+async fn generating_is_a_job_queued_then_done_with_the_documents_ids(t: TestApp) {
+    let (owner, account) = imported(&t).await;
+    let app = t.service().await;
+    let queued = requested(
+        &app,
+        &owner,
+        &format!("week={WEEK}&ad_account_id={account}"),
+    )
+    .await;
+    assert_eq!(
+        (&queued["week"], &queued["ad_account_id"]),
+        (&json!(WEEK), &json!(account))
+    );
+    assert!(
+        queued["requested_by"]
+            .as_str()
+            .unwrap()
+            .starts_with("user:")
+    );
+    assert!(queued.get("finished_at").is_none() && queued.get("failure").is_none());
+    let listed = get(&app, &owner, "/api/v1/insights").await;
+    assert_eq!(
+        listed.data(),
+        &json!([]),
+        "nothing written before the round"
+    );
+
+    let round = t.insights.run_once().await.unwrap();
+    assert_eq!(round.jobs, 1);
+    let done = job(&app, &owner, &queued["id"]).await;
+    assert_eq!(done["status"], json!("DONE"), "{done}");
+    let ids = done["insight_ids"].as_array().unwrap();
+    assert_eq!(ids.len(), 1, "{done}");
+    let listed = get(&app, &owner, "/api/v1/insights").await;
+    assert_eq!(listed.data()[0]["id"], ids[0]);
+    assert_eq!(t.insights.run_once().await.unwrap().jobs, 0, "run once");
+
+    // Without a week: each account's last whole week, resolved by the job.
+    let defaulted = requested(&app, &owner, "").await;
+    assert!(defaulted.get("week").is_none() && defaulted.get("ad_account_id").is_none());
+}
+
 async fn built_in_insight_has_the_kpi_apis_figures_and_generating_again_replaces_it(t: TestApp) {
     let (owner, account) = imported(&t).await;
     let app = t.service().await;
-    let r = generate(&app, &owner, &format!("week={WEEK}")).await;
-    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
-    let list = r.data().as_array().unwrap().clone();
+    let list = generated(&t, &app, &owner, &format!("week={WEEK}")).await;
     assert_eq!(list.len(), 1, "{list:?}");
     let first = &list[0];
     assert_eq!(
@@ -125,38 +245,39 @@ async fn built_in_insight_has_the_kpi_apis_figures_and_generating_again_replaces
         30.0
     );
 
-    let again = generate(
+    let again = generated(
+        &t,
         &app,
         &owner,
         &format!("week={WEEK}&ad_account_id={account}"),
     )
     .await;
-    assert_eq!(again.status.as_u16(), 200, "{}", again.body);
-    let second_id = again.data()[0]["id"].clone();
+    let second = &again[0];
+    assert_ne!(second["id"], first["id"]);
     let listed = get(&app, &owner, "/api/v1/insights").await;
     assert_eq!(listed.status.as_u16(), 200, "{}", listed.body);
     let items = listed.data().as_array().unwrap();
     assert_eq!(items.len(), 1, "generating again replaces: {items:?}");
-    assert_eq!(items[0]["id"], second_id);
-
-    let one = get(
-        &app,
-        &owner,
-        &format!("/api/v1/insights/{}", second_id.as_str().unwrap()),
-    )
-    .await;
-    assert_eq!(one.status.as_u16(), 200, "{}", one.body);
-    assert_eq!(one.data()["headline"], first["headline"]);
-    assert_eq!(one.data()["findings"], first["findings"]);
+    assert_eq!(items[0]["id"], second["id"]);
+    assert_eq!(second["headline"], first["headline"]);
+    assert_eq!(second["findings"], first["findings"]);
 }
 
-async fn insights_are_the_tenants_alone(t: TestApp) {
+async fn insights_and_insight_jobs_are_the_tenants_alone(t: TestApp) {
     let (owner, account) = imported(&t).await;
     let app = t.service().await;
     let other = register(&app, "Other").await;
-    let r = generate(&app, &owner, &format!("week={WEEK}")).await;
-    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
-    let id = r.data()[0]["id"].as_str().unwrap().to_owned();
+    let queued = requested(&app, &owner, &format!("week={WEEK}")).await;
+    let path = format!("/api/v1/insight-jobs/{}", queued["id"].as_str().unwrap());
+    get(&app, &other.cred(), &path)
+        .await
+        .assert_error(404, "INSIGHT_JOB_NOT_FOUND");
+    t.insights.run_once().await.unwrap();
+    get(&app, &other.cred(), &path)
+        .await
+        .assert_error(404, "INSIGHT_JOB_NOT_FOUND");
+    let done = job(&app, &owner, &queued["id"]).await;
+    let id = done["insight_ids"][0].as_str().unwrap().to_owned();
 
     get(&app, &other.cred(), &format!("/api/v1/insights/{id}"))
         .await
@@ -171,9 +292,14 @@ async fn insights_are_the_tenants_alone(t: TestApp) {
     )
     .await
     .assert_error(404, "AD_ACCOUNT_NOT_FOUND");
+    assert_eq!(
+        t.insights.run_once().await.unwrap().jobs,
+        0,
+        "nothing queued"
+    );
 }
 
-async fn a_bad_week_is_refused_with_422(t: TestApp) {
+async fn refused_requests_answer_422_and_store_no_job(t: TestApp) {
     let (owner, _) = imported(&t).await;
     let app = t.service().await;
     let bad = generate(&app, &owner, "week=2026-W99").await;
@@ -183,8 +309,49 @@ async fn a_bad_week_is_refused_with_422(t: TestApp) {
         "{}",
         bad.body
     );
+    let empty = register(&app, "Empty").await;
+    generate(&app, &empty.cred(), "")
+        .await
+        .assert_error(422, "NO_AD_ACCOUNT");
+    assert_eq!(
+        t.insights.run_once().await.unwrap().jobs,
+        0,
+        "nothing queued"
+    );
     let listed = get(&app, &owner, "/api/v1/insights").await;
     assert_eq!(listed.data(), &json!([]));
+}
+
+async fn a_job_whose_account_was_deleted_fails(t: TestApp) {
+    let (owner, account) = imported(&t).await;
+    let app = t.service().await;
+    let queued = requested(&app, &owner, &format!("ad_account_id={account}")).await;
+    let gone = call(
+        &app,
+        Method::DELETE,
+        &format!("/api/v1/ad-accounts/{account}"),
+        &owner,
+        None,
+    )
+    .await;
+    assert_eq!(gone.status.as_u16(), 204, "{}", gone.body);
+    assert_eq!(t.insights.run_once().await.unwrap().jobs, 1);
+    let failed = job(&app, &owner, &queued["id"]).await;
+    assert_eq!(failed["status"], json!("FAILED"), "{failed}");
+    assert_eq!(failed["failure"], json!("ad account not found"));
+    assert_eq!(failed["insight_ids"], json!([]));
+    assert!(failed["finished_at"].is_string());
+    assert_eq!(t.insights.run_once().await.unwrap().jobs, 0, "not retried");
+}
+
+async fn with_weekly_insights_off_requested_insights_are_still_written(backend: Backend) {
+    let mut s = settings(None);
+    s.weekly_insights = false;
+    let t = TestApp::with_settings(backend, s).await;
+    let (owner, _) = imported(&t).await;
+    let app = t.service().await;
+    let docs = generated(&t, &app, &owner, &format!("week={WEEK}")).await;
+    assert_eq!(docs.len(), 1);
 }
 
 /// An app whose model (at `server`) replies `reply` to each of `calls`
@@ -200,9 +367,7 @@ async fn generated_with_a_model_that_says(backend: Backend, reply: &Value, calls
     let t = TestApp::with_llm(backend, &format!("{}/v1", server.uri())).await;
     let (owner, _) = imported(&t).await;
     let app = t.service().await;
-    let r = generate(&app, &owner, &format!("week={WEEK}")).await;
-    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
-    r.data()[0].clone()
+    generated(&t, &app, &owner, &format!("week={WEEK}")).await[0].clone()
 }
 
 fn model_insight(spend: f64) -> Value {
@@ -246,23 +411,10 @@ async fn a_model_insight_that_lies_twice_is_replaced_by_the_built_in_one(backend
     assert_eq!(insight["usage"]["completion_tokens"], json!(100));
 }
 
-/// Monday Oct 5, 2026, 09:00 in the account's zone (12:00 UTC).
-struct MondayMorning;
+use crate::reports::MondayMorning;
 
-impl Clock for MondayMorning {
-    fn now(&self) -> OffsetDateTime {
-        time::macros::datetime!(2026-10-05 12:00 UTC)
-    }
-    fn today_in(&self, _tz: &str) -> Date {
-        time::macros::date!(2026 - 10 - 05)
-    }
-    fn local_now_in(&self, _tz: &str) -> time::PrimitiveDateTime {
-        time::macros::datetime!(2026-10-05 9:00)
-    }
-}
-
-/// A worker's weekly round over the app's database at [`MondayMorning`],
-/// without a model.
+/// A worker's insights round over the app's database at
+/// [`MondayMorning`], without a model.
 fn weekly_round(t: &TestApp) -> WeeklyInsights {
     let db = t.adapters.db.clone();
     let monday: Arc<dyn Clock> = Arc::new(MondayMorning);
@@ -273,7 +425,9 @@ fn weekly_round(t: &TestApp) -> WeeklyInsights {
         db.clone(),
         monday.clone(),
     );
-    WeeklyInsights::new(Arc::new(GenerateInsights::new(db, gold, None, monday)))
+    let generate = Arc::new(GenerateInsights::new(db.clone(), gold, None, monday));
+    let jobs = RunInsightJobs::new(db, generate.clone());
+    WeeklyInsights::new(generate, Arc::new(jobs))
 }
 
 async fn the_weekly_round_writes_last_weeks_insight_on_monday_morning_once(t: TestApp) {
@@ -286,6 +440,7 @@ async fn the_weekly_round_writes_last_weeks_insight_on_monday_morning_once(t: Te
     assert_eq!(
         round,
         WeeklyRound {
+            jobs: 0,
             generated: 1,
             full: false
         }
@@ -367,13 +522,13 @@ async fn a_week_is_claimed_by_one_worker_at_a_time_and_never_once_written(t: Tes
     );
     db.release_week(tenant, account, w40).await.unwrap();
     // Once written, the week is never claimed again.
-    let r = generate(
+    generated(
+        &t,
         &app,
         &owner,
         &format!("week={WEEK}&ad_account_id={account}"),
     )
     .await;
-    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
     assert!(
         !db.claim_week(tenant, account, w40, now, lease)
             .await

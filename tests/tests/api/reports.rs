@@ -308,7 +308,7 @@ fn job_at(db: Arc<infrastructure::db::Db>, clock: Arc<dyn Clock>, gold: GoldRead
 }
 
 /// Monday Oct 5, 2026, 09:00 in the account's zone (12:00 UTC).
-struct MondayMorning;
+pub(crate) struct MondayMorning;
 
 impl Clock for MondayMorning {
     fn now(&self) -> OffsetDateTime {
@@ -479,8 +479,10 @@ async fn the_executive_report_lists_the_periods_generated_insights(t: TestApp) {
         None,
     )
     .await;
-    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
-    let headline = r.data()[0]["headline"].as_str().unwrap().to_owned();
+    assert_eq!(r.status.as_u16(), 202, "{}", r.body);
+    assert_eq!(t.insights.run_once().await.unwrap().jobs, 1);
+    let listed = get(&app, &owner, "/api/v1/insights").await;
+    let headline = listed.data()[0]["headline"].as_str().unwrap().to_owned();
     let report = request(
         &app,
         &owner,

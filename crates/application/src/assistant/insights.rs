@@ -18,9 +18,10 @@
 //!   replaces a document the whole organization reads and spends model
 //!   tokens. Reading needs `Read`.
 //!
-//! Generation on demand is synchronous (one short model call per account);
-//! every Monday morning the weekly round (`super::weekly`) writes the week
-//! just ended in the background.
+//! Generation on demand is a job (`super::insight_jobs`: checked and
+//! queued at request time, written by the worker, one model call per
+//! account); every Monday morning the weekly round (`super::weekly`) writes
+//! the week just ended in the background.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -251,6 +252,15 @@ fn capitalized(s: &str) -> String {
         .unwrap_or_default()
 }
 
+/// A checked request for insights ([`GenerateInsights::check`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InsightRequest {
+    /// The ISO week; `None`: each account's last whole week.
+    pub week: Option<DateRange>,
+    /// The one account; `None`: every account of the tenant.
+    pub ad_account_id: Option<AdAccountId>,
+}
+
 /// Writes and stores the week's insight of each of the tenant's ad accounts
 /// (or of the one given).
 pub struct GenerateInsights {
@@ -279,12 +289,12 @@ impl GenerateInsights {
 
     /// `week` is an ISO week (`2026-W40`); by default each account's last
     /// whole ISO week (ending by its yesterday). Generating again for the
-    /// same account and week replaces the stored document.
+    /// same account and week replaces the stored document. Synchronous:
+    /// [`Self::check`] then [`Self::generate`] (the API queues an insight
+    /// job in between instead).
     ///
     /// # Errors
-    /// 403 below analyst; 422 `week` not an ISO week, or `NO_AD_ACCOUNT`;
-    /// 404 for an account missing or another tenant's; storage failures. A
-    /// failing model is not an error (the built-in document is stored).
+    /// As [`Self::check`] and [`Self::generate`].
     #[instrument(skip_all, fields(tenant_id = %actor.tenant_id))]
     pub async fn execute(
         &self,
@@ -292,13 +302,66 @@ impl GenerateInsights {
         week: Option<String>,
         ad_account_id: Option<AdAccountId>,
     ) -> Result<Vec<Insight>, AppError> {
+        let req = self.check(actor, week, ad_account_id).await?;
+        self.generate(actor.tenant_id, req).await
+    }
+
+    /// Whether `actor` may have the insights of `week` (by default each
+    /// account's last whole ISO week) generated, for the tenant's accounts
+    /// or `ad_account_id`; nothing is written.
+    ///
+    /// # Errors
+    /// 403 below analyst; 422 `week` not an ISO week, or `NO_AD_ACCOUNT`;
+    /// 404 for an account missing or another tenant's; storage failures.
+    pub async fn check(
+        &self,
+        actor: &Actor,
+        week: Option<String>,
+        ad_account_id: Option<AdAccountId>,
+    ) -> Result<InsightRequest, AppError> {
         require(actor, Permission::Comment)?;
-        let t = actor.tenant_id;
         let week = week
             .as_deref()
             .map(|w| iso_week(w.trim()).map_err(|why| ValidationError::new("week", why)))
             .transpose()?;
-        let accounts = match ad_account_id {
+        self.accounts(actor.tenant_id, ad_account_id).await?;
+        Ok(InsightRequest {
+            week,
+            ad_account_id,
+        })
+    }
+
+    /// Writes and stores the documents of a checked request for tenant `t`,
+    /// one per account; for callers that already checked who asks (the
+    /// insight job).
+    ///
+    /// # Errors
+    /// 422 `NO_AD_ACCOUNT`, 404 for an account missing (deleted since the
+    /// request); storage failures. A failing model is not an error (the
+    /// built-in document is stored).
+    pub async fn generate(
+        &self,
+        t: TenantId,
+        req: InsightRequest,
+    ) -> Result<Vec<Insight>, AppError> {
+        let accounts = self.accounts(t, req.ad_account_id).await?;
+        let mut out = Vec::with_capacity(accounts.len());
+        for account in &accounts {
+            let week = req.week.unwrap_or_else(|| {
+                default_period(ReportKind::Weekly, self.gold.yesterday(account))
+            });
+            out.push(self.one(t, account, week).await?);
+        }
+        Ok(out)
+    }
+
+    /// The tenant's account `id`, or all its accounts (at least one).
+    async fn accounts(
+        &self,
+        t: TenantId,
+        id: Option<AdAccountId>,
+    ) -> Result<Vec<AdAccount>, AppError> {
+        let accounts = match id {
             Some(id) => vec![self.gold.account(t, id).await?],
             None => self.gold.all_accounts(t).await?,
         };
@@ -310,14 +373,7 @@ impl GenerateInsights {
                 details: serde_json::json!({}),
             });
         }
-        let mut out = Vec::with_capacity(accounts.len());
-        for account in &accounts {
-            let week = week.unwrap_or_else(|| {
-                default_period(ReportKind::Weekly, self.gold.yesterday(account))
-            });
-            out.push(self.one(t, account, week).await?);
-        }
-        Ok(out)
+        Ok(accounts)
     }
 
     async fn one(
@@ -534,4 +590,4 @@ impl GetInsight {
 
 #[cfg(test)]
 #[path = "insights_tests.rs"]
-mod tests;
+pub(super) mod tests;

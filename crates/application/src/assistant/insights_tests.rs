@@ -8,7 +8,7 @@ use super::*;
 use crate::analysis::testing::{NOW, World};
 use crate::assistant::tests::ScriptedModel;
 
-fn actor(w: &World, role: MemberRole) -> Actor {
+pub(crate) fn actor(w: &World, role: MemberRole) -> Actor {
     Actor {
         tenant_id: w.tenant,
         principal: Principal::User(UserId::generate()),
@@ -41,7 +41,7 @@ fn gold(w: &World) -> GoldReader {
     )
 }
 
-fn generate(
+pub(crate) fn generate(
     w: &World,
     repo: MockGeneratedInsightRepository,
     llm: Option<Arc<dyn LlmClient>>,
@@ -51,13 +51,13 @@ fn generate(
     GenerateInsights::new(Arc::new(repo), gold(w), llm, Arc::new(clock))
 }
 
-fn storing(times: usize) -> MockGeneratedInsightRepository {
+pub(crate) fn storing(times: usize) -> MockGeneratedInsightRepository {
     let mut repo = MockGeneratedInsightRepository::new();
     repo.expect_upsert().times(times).returning(|_| Ok(()));
     repo
 }
 
-const WEEK: &str = "2026-W08";
+pub(crate) const WEEK: &str = "2026-W08";
 
 const TRUE_INSIGHT: &str = r#"{"headline": "Spend up 25% week over week",
  "findings": [

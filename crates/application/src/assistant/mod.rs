@@ -21,11 +21,13 @@
 //!   [`SUMMARY_CHARS`] characters, newest kept; a model's summary records
 //!   its tokens.
 //!
-//! Beside the chat: the weekly insights ([`GenerateInsights`] on demand,
-//! [`WeeklyInsights`] every Monday morning) and the tenant's token usage
-//! ([`GetTokenUsage`]).
+//! Beside the chat: the weekly insights ([`RequestInsights`] queues them on
+//! demand, [`RunInsightJobs`] writes them with [`GenerateInsights`],
+//! [`WeeklyInsights`] runs that job and writes every account's week on
+//! Monday morning) and the tenant's token usage ([`GetTokenUsage`]).
 
 mod data;
+mod insight_jobs;
 mod insights;
 mod usage;
 mod weekly;
@@ -67,7 +69,11 @@ use domain::{AdAccountId, TenantId};
 use tracing::{instrument, warn};
 
 pub use data::{Gathered, figure_of, table, unit_name};
-pub use insights::{GenerateInsights, GetInsight, ListInsights};
+pub use insight_jobs::{
+    GetInsightJob, INSIGHT_JOB_ATTEMPTS, INSIGHT_JOB_BATCH, INSIGHT_JOB_LEASE, RequestInsights,
+    RunInsightJobs,
+};
+pub use insights::{GenerateInsights, GetInsight, InsightRequest, ListInsights};
 pub use usage::{DEFAULT_USAGE_DAYS, GetTokenUsage, SourceUsage, Tokens, UsageReport};
 pub use weekly::{WEEKLY_BATCH, WeeklyInsights, WeeklyRound};
 

@@ -17,6 +17,10 @@
 //! - **Failures.** A failing model still stores the built-in document (so a
 //!   round never loops on one account); a storage error gives the claim up
 //!   and leaves the week to the next round.
+//! - **Insight jobs.** Every round first runs the queued on-demand requests
+//!   ([`RunInsightJobs`], not throttled); with `WEEKLY_INSIGHTS=off` the
+//!   round still runs them and skips the weekly part
+//!   ([`WeeklyInsights::jobs_only`]).
 
 use std::sync::{Arc, Mutex};
 
@@ -25,6 +29,7 @@ use domain::assistant::insight::weekly_insight_due;
 use time::{Duration, OffsetDateTime, PrimitiveDateTime};
 use tracing::{info, instrument, warn};
 
+use super::insight_jobs::{INSIGHT_JOB_BATCH, RunInsightJobs};
 use super::insights::GenerateInsights;
 use crate::AppError;
 
@@ -44,37 +49,72 @@ const ZONE_OFFSETS: [Duration; 2] = [Duration::hours(-12), Duration::hours(14)];
 /// What one round did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct WeeklyRound {
-    /// Documents stored.
+    /// Insight jobs taken.
+    pub jobs: usize,
+    /// Documents stored by the weekly part.
     pub generated: usize,
-    /// Whether it stopped at [`WEEKLY_BATCH`] (more may be waiting).
+    /// Whether it stopped at [`WEEKLY_BATCH`] accounts or took a full batch
+    /// of jobs (more may be waiting).
     pub full: bool,
 }
 
-/// Writes each ad account's document of the week just ended.
+/// Runs the queued insight jobs and writes each ad account's document of
+/// the week just ended.
 pub struct WeeklyInsights {
     generate: Arc<GenerateInsights>,
+    jobs: Arc<RunInsightJobs>,
+    /// Whether the weekly part runs (`WEEKLY_INSIGHTS`).
+    weekly: bool,
     /// When the due weeks were last looked for.
     checked: Mutex<Option<OffsetDateTime>>,
 }
 
 impl WeeklyInsights {
     #[must_use]
-    pub fn new(generate: Arc<GenerateInsights>) -> Self {
+    pub fn new(generate: Arc<GenerateInsights>, jobs: Arc<RunInsightJobs>) -> Self {
         Self {
             generate,
+            jobs,
+            weekly: true,
             checked: Mutex::new(None),
         }
     }
 
-    /// One round: finds the accounts whose week is due and lacks its
-    /// document, and writes theirs. Does nothing when the last round (not
-    /// full) was less than a minute ago.
+    /// Rounds that only run the queued insight jobs (`WEEKLY_INSIGHTS=off`):
+    /// documents asked for are still written, none unasked.
+    #[must_use]
+    pub fn jobs_only(self) -> Self {
+        Self {
+            weekly: false,
+            ..self
+        }
+    }
+
+    /// One round: runs the queued insight jobs, then (unless
+    /// [`Self::jobs_only`]) finds the accounts whose week is due and lacks
+    /// its document, and writes theirs. The weekly part does nothing when
+    /// its last look (not full) was less than a minute ago.
     ///
     /// # Errors
-    /// The accounts could not be listed (the caller retries the round).
-    /// One account's storage error is logged and left for the next round.
+    /// The job queue could not be read or written, or the accounts could
+    /// not be listed (the caller retries the round). One account's storage
+    /// error is logged and left for the next round.
     #[instrument(skip_all, fields(job = "weekly_insights"))]
     pub async fn run_once(&self) -> Result<WeeklyRound, AppError> {
+        let jobs = self.jobs.run_once().await?;
+        let jobs_full = jobs >= usize::try_from(INSIGHT_JOB_BATCH).unwrap_or(usize::MAX);
+        let mut round = if self.weekly {
+            self.weekly_part().await?
+        } else {
+            WeeklyRound::default()
+        };
+        round.jobs = jobs;
+        round.full |= jobs_full;
+        Ok(round)
+    }
+
+    /// The weekly part of a round.
+    async fn weekly_part(&self) -> Result<WeeklyRound, AppError> {
         let now = self.generate.clock.now();
         {
             let mut last = self
@@ -179,6 +219,7 @@ fn candidate_weeks(now: OffsetDateTime) -> Vec<DateRange> {
 #[cfg(test)]
 mod tests {
     use domain::assistant::insight::MockGeneratedInsightRepository;
+    use domain::assistant::insight_jobs::MockInsightJobRepository;
     use domain::kpi::KpiTotals;
     use domain::platform::MockClock;
     use rust_decimal::Decimal;
@@ -246,8 +287,16 @@ mod tests {
                     Vec::new()
                 })
             });
-        let generate = GenerateInsights::new(Arc::new(repo), gold, None, Arc::new(clock(local)));
-        WeeklyInsights::new(Arc::new(generate))
+        let generate = Arc::new(GenerateInsights::new(
+            Arc::new(repo),
+            gold,
+            None,
+            Arc::new(clock(local)),
+        ));
+        let mut queue = MockInsightJobRepository::new();
+        queue.expect_take_due().returning(|_, _, _| Ok(Vec::new()));
+        let jobs = RunInsightJobs::new(Arc::new(queue), generate.clone());
+        WeeklyInsights::new(generate, Arc::new(jobs))
     }
 
     #[tokio::test]
@@ -267,11 +316,24 @@ mod tests {
         assert_eq!(
             done,
             WeeklyRound {
+                jobs: 0,
                 generated: 1,
                 full: false
             }
         );
         // Within the minute the round does not even look.
+        assert_eq!(weekly.run_once().await.unwrap(), WeeklyRound::default());
+    }
+
+    #[tokio::test]
+    async fn with_weekly_insights_off_the_round_writes_no_unasked_week() {
+        let w = World::new();
+        let mut repo = MockGeneratedInsightRepository::new();
+        repo.expect_claim_week().never();
+        repo.expect_upsert().never();
+        let weekly = round(&w, true, datetime!(2026-02-23 6:00), repo)
+            .await
+            .jobs_only();
         assert_eq!(weekly.run_once().await.unwrap(), WeeklyRound::default());
     }
 

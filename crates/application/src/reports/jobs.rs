@@ -289,20 +289,11 @@ impl RunReports {
             .await?;
         let taken = due.len();
         for report in due {
-            // Taken more often than it may be tried: a worker stopped (or
-            // crashed) while making it each time. Made again, it would
-            // likely stop the next one too.
-            let (outcome, alert) = if report.attempts > self.settings.max_attempts {
-                (
-                    ReportOutcome::Failed(format!(
-                        "gave up after {} tries: the worker stopped while making it",
-                        report.attempts - 1
-                    )),
-                    None,
-                )
-            } else {
-                self.attempt(&report).await
-            };
+            let (outcome, alert) =
+                match crate::jobs::given_up(report.attempts, self.settings.max_attempts) {
+                    Some(why) => (ReportOutcome::Failed(why), None),
+                    None => self.attempt(&report).await,
+                };
             let at = self.clock.now();
             if let ReportOutcome::Failed(why) | ReportOutcome::RetryAt { error: why, .. } = &outcome
             {
@@ -355,11 +346,7 @@ impl RunReports {
         };
         let built = match self.build.build(report.tenant_id, req).await {
             Ok(b) => b,
-            Err(
-                e @ (AppError::NotFound(_)
-                | AppError::Validation(_)
-                | AppError::Unprocessable { .. }),
-            ) => {
+            Err(e) if crate::jobs::permanent(&e) => {
                 return (ReportOutcome::Failed(e.to_string()), None);
             }
             Err(e) => return (self.retry_or_fail(report, e.to_string()), None),
@@ -411,14 +398,13 @@ impl RunReports {
     }
 
     fn retry_or_fail(&self, report: &Report, error: String) -> ReportOutcome {
-        if report.attempts >= self.settings.max_attempts {
-            ReportOutcome::Failed(error)
-        } else {
-            let wait = Duration::seconds(30 * i64::from(report.attempts.max(1)));
-            ReportOutcome::RetryAt {
-                at: self.clock.now() + wait,
-                error,
-            }
+        match crate::jobs::retry_at(
+            report.attempts,
+            self.settings.max_attempts,
+            self.clock.now(),
+        ) {
+            Some(at) => ReportOutcome::RetryAt { at, error },
+            None => ReportOutcome::Failed(error),
         }
     }
 }

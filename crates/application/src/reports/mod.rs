@@ -753,10 +753,8 @@ fn iso(d: Date) -> String {
     domain::reports::iso_date(d)
 }
 
-/// `2026-W47` for the ISO week holding `d`.
 fn week_label(d: Date) -> String {
-    let (year, week, _) = d.to_iso_week_date();
-    format!("{year}-W{week:02}")
+    domain::reports::iso_week_label(d)
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //!
 //! [`chat`] owns conversations, their storage port and intent classification;
 //! [`insight`] the weekly generated insights and their storage port;
+//! [`insight_jobs`] insight generation requested on demand, as a job;
 //! [`usage`] the tenant's token usage and its storage port.
 //! Owns no prompts (those belong to the chat use case) and never talks HTTP
 //! (the adapter lives in `infrastructure::llm`).
@@ -13,6 +14,7 @@
 pub mod chat;
 pub mod figures;
 pub mod insight;
+pub mod insight_jobs;
 pub mod llm;
 mod numbers;
 pub mod usage;

@@ -44,6 +44,82 @@ macro_rules! on_db {
     }};
 }
 
+/// Takes the due rows of a job queue (`$table` with `tenant_id`, `id`,
+/// `status`, `due_at` and `attempts`): those `$queued` and due by `$now`,
+/// oldest first, at most `$limit`; each is held until `$hold` with its
+/// attempt counted, in one transaction. A row another worker changed
+/// meanwhile is left out. `$lock` is `.for_update().skip_locked()` on
+/// PostgreSQL (rows another worker is taking are skipped) and nothing on
+/// SQLite (one worker process). Evaluates to `Result<Vec<$Item>, DbError>`,
+/// each item converted with `TryFrom<$Row>` and its `attempts` counted.
+macro_rules! take_due {
+    ($c:ident, $table:ident, $columns:expr, $Row:ty => $Item:ty,
+     $queued:expr, $now:expr, $hold:expr, $limit:expr, $($lock:tt)*) => {
+        $c.transaction(async |c| {
+            let due = $table::table
+                .filter($table::status.eq($queued))
+                .filter($table::due_at.le($now))
+                .order($table::due_at.asc())
+                .limit(i64::from($limit))
+                .select($columns)
+                $($lock)*
+                .load::<$Row>(c)
+                .await?;
+            let mut taken = Vec::with_capacity(due.len());
+            for row in due {
+                let n = diesel::update(
+                    $table::table
+                        .filter($table::tenant_id.eq(row.tenant_id))
+                        .filter($table::id.eq(row.id))
+                        .filter($table::status.eq($queued))
+                        .filter($table::attempts.eq(row.attempts)),
+                )
+                .set((
+                    $table::due_at.eq(Some($hold)),
+                    $table::attempts.eq(row.attempts + 1),
+                ))
+                .execute(c)
+                .await?;
+                if n == 1 {
+                    let mut item = <$Item>::try_from(row)?;
+                    item.attempts += 1;
+                    taken.push(item);
+                }
+            }
+            Ok::<_, $crate::db::DbError>(taken)
+        })
+        .await
+    };
+}
+
+/// Records a job attempt that did not finish the job, on `$row` (a filter
+/// of a job queue's `$table`, as [`take_due!`]): `failed:` sets `$status`
+/// (`FAILED`) with `$why` at `$at`, off the queue; `retry_at:` keeps it
+/// queued until `$next` with the `$error` seen. Evaluates to the update's
+/// result.
+macro_rules! job_setback {
+    ($c:ident, $table:ident, $row:expr, failed: $status:expr, $why:expr, $at:expr) => {
+        diesel::update($row)
+            .set((
+                $table::status.eq($status),
+                $table::failure.eq(Some($why)),
+                $table::finished_at.eq(Some($at)),
+                $table::due_at.eq(None::<::time::OffsetDateTime>),
+            ))
+            .execute($c)
+            .await
+    };
+    ($c:ident, $table:ident, $row:expr, retry_at: $next:expr, $error:expr) => {
+        diesel::update($row)
+            .set((
+                $table::failure.eq(Some($error)),
+                $table::due_at.eq(Some($next)),
+            ))
+            .execute($c)
+            .await
+    };
+}
+
 mod ads;
 pub(crate) mod alerts;
 mod assistant_usage;
@@ -53,6 +129,7 @@ mod conversations;
 mod error;
 mod identity;
 mod ingestion;
+mod insight_jobs;
 mod insights;
 mod insights_docs;
 pub mod metrics;

@@ -470,6 +470,23 @@ pub mod schema {
         }
     }
 
+    diesel::table! {
+        insight_jobs (tenant_id, id) {
+            tenant_id -> Uuid,
+            id -> Uuid,
+            ad_account_id -> Nullable<Uuid>,
+            week_start -> Nullable<Date>,
+            status -> Text,
+            requested_by -> Text,
+            created_at -> Timestamptz,
+            due_at -> Nullable<Timestamptz>,
+            attempts -> Integer,
+            finished_at -> Nullable<Timestamptz>,
+            insight_ids -> Json,
+            failure -> Nullable<Text>,
+        }
+    }
+
     diesel::allow_tables_to_appear_in_same_query!(
         organizations,
         users,

@@ -291,51 +291,12 @@ impl ReportRepository for Db {
         hold_until: OffsetDateTime,
         limit: u32,
     ) -> Result<Vec<Report>, RepoError> {
-        let limit = i64::from(limit);
-        /// Reads the due rows (`$lock`: PostgreSQL skips rows another
-        /// worker is taking) and holds each that is still as read.
-        macro_rules! take {
-            ($c:ident, $($lock:tt)*) => {
-                $c.transaction(async |c| {
-                    let due = reports::table
-                        .filter(reports::status.eq(ReportStatus::Queued.as_str()))
-                        .filter(reports::due_at.le(now))
-                        .order(reports::due_at.asc())
-                        .limit(limit)
-                        .select(report_columns!())
-                        $($lock)*
-                        .load::<ReportRow>(c)
-                        .await?;
-                    let mut taken = Vec::with_capacity(due.len());
-                    for row in due {
-                        let n = diesel::update(
-                            reports::table
-                                .filter(reports::tenant_id.eq(row.tenant_id))
-                                .filter(reports::id.eq(row.id))
-                                .filter(reports::status.eq(ReportStatus::Queued.as_str()))
-                                .filter(reports::attempts.eq(row.attempts)),
-                        )
-                        .set((
-                            reports::due_at.eq(Some(hold_until)),
-                            reports::attempts.eq(row.attempts + 1),
-                        ))
-                        .execute(c)
-                        .await?;
-                        if n == 1 {
-                            let mut report = Report::try_from(row)?;
-                            report.attempts += 1;
-                            taken.push(report);
-                        }
-                    }
-                    Ok::<_, DbError>(taken)
-                })
-                .await
-            };
-        }
         on_db!(
             &self.pool,
-            pg: |c| take!(c, .for_update().skip_locked()),
-            sqlite: |c| take!(c,),
+            pg: |c| take_due!(c, reports, report_columns!(), ReportRow => Report,
+                ReportStatus::Queued.as_str(), now, hold_until, limit, .for_update().skip_locked()),
+            sqlite: |c| take_due!(c, reports, report_columns!(), ReportRow => Report,
+                ReportStatus::Queued.as_str(), now, hold_until, limit,),
         )
     }
 
@@ -378,24 +339,11 @@ impl ReportRepository for Db {
                             .await?;
                     }
                     ReportOutcome::Failed(why) => {
-                        diesel::update(row)
-                            .set((
-                                reports::status.eq(ReportStatus::Failed.as_str()),
-                                reports::failure.eq(Some(why)),
-                                reports::finished_at.eq(Some(at)),
-                                reports::due_at.eq(None::<OffsetDateTime>),
-                            ))
-                            .execute(c)
-                            .await?;
+                        let failed = ReportStatus::Failed.as_str();
+                        job_setback!(c, reports, row, failed: failed, why, at)?;
                     }
                     ReportOutcome::RetryAt { at: next, error } => {
-                        diesel::update(row)
-                            .set((
-                                reports::failure.eq(Some(error)),
-                                reports::due_at.eq(Some(*next)),
-                            ))
-                            .execute(c)
-                            .await?;
+                        job_setback!(c, reports, row, retry_at: *next, error)?;
                     }
                 }
                 if let Some(alert) = &alert {

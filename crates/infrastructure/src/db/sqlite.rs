@@ -471,6 +471,23 @@ pub mod schema {
         }
     }
 
+    diesel::table! {
+        insight_jobs (tenant_id, id) {
+            tenant_id -> Text,
+            id -> Text,
+            ad_account_id -> Nullable<Text>,
+            week_start -> Nullable<Date>,
+            status -> Text,
+            requested_by -> Text,
+            created_at -> TimestamptzSqlite,
+            due_at -> Nullable<TimestamptzSqlite>,
+            attempts -> Integer,
+            finished_at -> Nullable<TimestamptzSqlite>,
+            insight_ids -> Text,
+            failure -> Nullable<Text>,
+        }
+    }
+
     diesel::allow_tables_to_appear_in_same_query!(
         organizations,
         users,

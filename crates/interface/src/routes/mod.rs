@@ -125,6 +125,7 @@ macro_rules! route_table {
             "/api/v1/insights" => { get: insights::list_insights },
             "/api/v1/insights/generate" => { post: insights::generate_insights },
             "/api/v1/insights/{id}" => { get: insights::get_insight },
+            "/api/v1/insight-jobs/{id}" => { get: insights::get_insight_job },
 
             "/api/v1/reports" => { get: reports::list_reports, post: reports::create_report },
             "/api/v1/reports/{id}" => { get: reports::get_report },
