@@ -176,20 +176,23 @@ impl AdAccountStatus {
     }
 }
 
-/// An IANA time zone name such as `America/Sao_Paulo` (shape-checked only; the
-/// ingestion issue resolves it against the tz database).
+/// An IANA time zone name such as `America/Sao_Paulo`, one the tz database
+/// knows (a typo would otherwise put an account's days, or an
+/// organization's schedules, on UTC without anyone noticing).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TimeZoneName(String);
 
 impl TimeZoneName {
     /// # Errors
-    /// Empty, too long, or with characters no IANA name has.
+    /// Empty, too long, with characters no IANA name has, or a name the tz
+    /// database does not know.
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
         let s = s.trim();
         let ok = !s.is_empty()
             && s.len() <= 64
             && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "/_+-".contains(c));
+                .all(|c| c.is_ascii_alphanumeric() || "/_+-".contains(c))
+            && s.parse::<chrono_tz::Tz>().is_ok();
         if ok {
             Ok(Self(s.to_owned()))
         } else {
@@ -666,6 +669,8 @@ mod tests {
             "   ",
             "Not a zone",
             "Europe/Lisbon;DROP",
+            "Mars/Olympus",
+            "America/Sao_Pablo",
             &"A".repeat(65),
         ] {
             let e = TimeZoneName::parse(bad).unwrap_err();

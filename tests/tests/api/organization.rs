@@ -196,6 +196,18 @@ async fn bad_fields_are_all_refused_and_leave_the_organization_unchanged(t: Test
     )
     .await
     .assert_error(422, "VALIDATION_FAILED");
+    // A well-formed name the tz database does not know (a typo) is refused,
+    // not read as UTC.
+    let typo = call(
+        &app,
+        Method::PATCH,
+        "/api/v1/organization",
+        &owner.cred(),
+        Some(json!({"timezone": "America/Sao_Pablo"})),
+    )
+    .await;
+    typo.assert_error(422, "VALIDATION_FAILED");
+    assert!(typo.body["details"]["fields"]["timezone"].is_string());
     let org = get(&app, &owner.cred(), "/api/v1/organization").await;
     assert_eq!(
         (&org.data()["name"], &org.data()["timezone"]),
