@@ -25,6 +25,31 @@ impl Clock for SystemClock {
     }
 }
 
+/// The HTTP adapters' clock and way of waiting (the Graph API and
+/// language-model clients' retries and throttling): `tokio::time::sleep`
+/// in production ([`TokioSleeper`]); tests record the waits and move a fake
+/// clock instead of sleeping.
+#[async_trait::async_trait]
+pub trait Sleeper: Send + Sync {
+    /// Now (compared with stored blocks, e.g. the Graph API throttle's).
+    fn now(&self) -> std::time::SystemTime;
+    async fn sleep(&self, d: std::time::Duration);
+}
+
+/// The system clock and `tokio::time::sleep`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TokioSleeper;
+
+#[async_trait::async_trait]
+impl Sleeper for TokioSleeper {
+    fn now(&self) -> std::time::SystemTime {
+        std::time::SystemTime::now()
+    }
+    async fn sleep(&self, d: std::time::Duration) {
+        tokio::time::sleep(d).await;
+    }
+}
+
 /// The wall-clock time `at` shows in the IANA zone `tz` (UTC's when unknown).
 #[must_use]
 pub fn local_in(at: OffsetDateTime, tz: &str) -> time::PrimitiveDateTime {

@@ -15,7 +15,8 @@ use domain::ingestion::{
     AccessToken, AdsPlatform, FetchedPage, PageToken, PlatformAccount, PlatformError,
 };
 use domain::kpi::KpiTotals;
-use infrastructure::meta::client::{MetaConfig, MetaGraphClient, Sleeper};
+use infrastructure::clock::Sleeper;
+use infrastructure::meta::client::{MetaConfig, MetaGraphClient};
 use infrastructure::meta::throttle::{MemoryThrottleStore, RedisThrottleStore, ThrottleStore};
 use infrastructure::redis_pool::{RedisBreaker, redis_pool};
 use rust_decimal::Decimal;

@@ -37,7 +37,7 @@ use reqwest::{StatusCode, Url};
 use serde::{Deserialize, Serialize};
 
 use crate::breaker::Breaker;
-use crate::meta::client::{Sleeper, TokioSleeper};
+use crate::clock::{Sleeper, TokioSleeper};
 
 // ------------------------------------------------------------------ config
 

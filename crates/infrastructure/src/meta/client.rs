@@ -28,7 +28,7 @@
 //! [`RawPage`].
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -48,6 +48,7 @@ use time::OffsetDateTime;
 use super::throttle::ThrottleStore;
 use super::wire::{self, WireError};
 use crate::breaker::Breaker;
+use crate::clock::Sleeper;
 
 // ------------------------------------------------------------------ config
 
@@ -126,32 +127,6 @@ pub enum MetaConfigError {
     ApiVersion,
     #[error("cannot build the HTTP client: {0}")]
     Http(String),
-}
-
-// ------------------------------------------------------------------ time
-
-/// The client's clock and its way of waiting: `tokio::time::sleep` in
-/// production ([`TokioSleeper`]); tests record the waits and move a fake
-/// clock instead of sleeping.
-#[async_trait]
-pub trait Sleeper: Send + Sync {
-    /// Now (compared with the blocks in the [`ThrottleStore`]).
-    fn now(&self) -> SystemTime;
-    async fn sleep(&self, d: Duration);
-}
-
-/// The system clock and `tokio::time::sleep`.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct TokioSleeper;
-
-#[async_trait]
-impl Sleeper for TokioSleeper {
-    fn now(&self) -> SystemTime {
-        SystemTime::now()
-    }
-    async fn sleep(&self, d: Duration) {
-        tokio::time::sleep(d).await;
-    }
 }
 
 // ------------------------------------------------------------------ usage headers
