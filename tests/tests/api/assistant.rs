@@ -20,6 +20,7 @@ on_both_backends!(
     conversations_remember_in_order_and_summarize_beyond_ten_turns,
     conversations_are_the_tenants_alone,
     a_conversation_can_be_deleted_and_an_answer_flagged,
+    flagged_answers_are_listed_for_review_across_conversations_newest_first,
     bad_chat_input_is_refused_with_422,
     built_in_chat_spends_no_tokens_and_a_bad_usage_range_is_refused
 );
@@ -316,6 +317,63 @@ async fn a_conversation_can_be_deleted_and_an_answer_flagged(t: TestApp) {
     .assert_error(404, "CONVERSATION_NOT_FOUND");
     let list = get(&app, &owner, "/api/v1/conversations").await;
     assert_eq!(list.data(), &json!([]));
+}
+
+async fn flagged_answers_are_listed_for_review_across_conversations_newest_first(t: TestApp) {
+    let (owner, _) = imported(&t).await;
+    let app = t.service().await;
+    let mut flagged = Vec::new();
+    for (question, reason) in [(QUESTION, "spend looks too low"), ("cpa?", "wrong CPA")] {
+        let r = chat(&app, &owner, json!({"message": question})).await;
+        let (id, answer) = (
+            r.data()["conversation_id"].as_str().unwrap().to_owned(),
+            r.data()["message_id"].as_str().unwrap().to_owned(),
+        );
+        let f = call(
+            &app,
+            Method::POST,
+            &format!("/api/v1/conversations/{id}/messages/{answer}/flag"),
+            &owner,
+            Some(json!({"reason": reason})),
+        )
+        .await;
+        assert_eq!(f.status.as_u16(), 200, "{}", f.body);
+        flagged.push((id, answer));
+    }
+    // An answer nobody flagged is not listed.
+    chat(&app, &owner, json!({"message": "roas?"})).await;
+
+    let review = get(&app, &owner, "/api/v1/assistant/flagged-answers").await;
+    assert_eq!(review.status.as_u16(), 200, "{}", review.body);
+    let items = review.data().as_array().unwrap();
+    let seen: Vec<(&str, &str, &str)> = items
+        .iter()
+        .map(|m| {
+            (
+                m["conversation_id"].as_str().unwrap(),
+                m["id"].as_str().unwrap(),
+                m["flag_reason"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (flagged[1].0.as_str(), flagged[1].1.as_str(), "wrong CPA"),
+            (
+                flagged[0].0.as_str(),
+                flagged[0].1.as_str(),
+                "spend looks too low"
+            ),
+        ],
+        "newest first, across conversations"
+    );
+    let paged = get(&app, &owner, "/api/v1/assistant/flagged-answers?limit=1").await;
+    assert_eq!(paged.data().as_array().unwrap().len(), 1);
+    // Another organization reviews only its own.
+    let other = register(&app, "Globex").await.cred();
+    let theirs = get(&app, &other, "/api/v1/assistant/flagged-answers").await;
+    assert_eq!(theirs.data(), &json!([]));
 }
 
 async fn bad_chat_input_is_refused_with_422(t: TestApp) {

@@ -570,6 +570,21 @@ impl ListMessages {
         let page = self.conversations.messages(t, id, page).await?;
         Ok((c, page))
     }
+
+    /// The organization's flagged answers across its conversations, newest
+    /// first, for whoever reviews the assistant (any member: every member
+    /// already reads every conversation).
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn flagged(
+        &self,
+        actor: &Actor,
+        page: PageRequest,
+    ) -> Result<Page<Message>, AppError> {
+        require(actor, Permission::Read)?;
+        Ok(self.conversations.flagged(actor.tenant_id, page).await?)
+    }
 }
 
 /// Deletes a conversation and its messages: its starter, or an admin.

@@ -280,6 +280,13 @@ pub trait ConversationRepository: Send + Sync {
         message: MessageId,
         reason: &str,
     ) -> Result<Option<Message>, RepoError>;
+
+    /// A page of the tenant's flagged answers across its conversations,
+    /// newest first (for review).
+    ///
+    /// # Errors
+    /// Storage failures.
+    async fn flagged(&self, t: TenantId, page: PageRequest) -> Result<Page<Message>, RepoError>;
 }
 
 // ------------------------------------------------------------------ intents

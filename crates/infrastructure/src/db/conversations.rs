@@ -326,6 +326,26 @@ impl ConversationRepository for Db {
         Ok(page.into_page(items, |m| m.id.into_uuid()))
     }
 
+    async fn flagged(&self, t: TenantId, page: PageRequest) -> Result<Page<Message>, RepoError> {
+        let items: Vec<Message> = on_db!(&self.pool, |c| {
+            let mut q = conversation_messages::table
+                .filter(conversation_messages::tenant_id.eq(db_id(t)))
+                .filter(conversation_messages::flag_reason.is_not_null())
+                .select(message_columns!())
+                .into_boxed();
+            if let Some(after) = page.after() {
+                q = q.filter(conversation_messages::id.lt(DbId(after)));
+            }
+            let rows = q
+                .order(conversation_messages::id.desc())
+                .limit(page.fetch_limit())
+                .load::<MessageRow>(c)
+                .await?;
+            rows.into_iter().map(Message::try_from).collect()
+        })?;
+        Ok(page.into_page(items, |m| m.id.into_uuid()))
+    }
+
     async fn messages_after(
         &self,
         t: TenantId,

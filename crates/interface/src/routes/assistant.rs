@@ -130,6 +130,29 @@ pub async fn list_messages(
     env::page(state.version, items, MessageDto::from)
 }
 
+/// The organization's flagged answers across its conversations, newest
+/// first, for review: each with its `conversation_id` (its question is the
+/// message before it in `GET /conversations/{id}/messages`), figures, mode
+/// and `flag_reason`.
+#[utoipa::path(
+    get, path = "/api/v1/assistant/flagged-answers", tag = "assistant",
+    security(("bearer_auth" = []), ("api_key" = [])),
+    params(ConversationListQuery),
+    responses(
+        (status = 200, description = "A page of flagged answers", body = MessageListEnvelope),
+        E400, E401, E403, E422, E429, E500, E503,
+    )
+)]
+pub async fn flagged_answers(
+    Auth(actor): Auth,
+    state: web::Data<AppState>,
+    q: web::Query<ConversationListQuery>,
+) -> Reply {
+    let page = page_request(q.limit.as_deref(), q.cursor.as_deref())?;
+    let items = state.assistant.list_messages.flagged(&actor, page).await?;
+    env::page(state.version, items, MessageDto::from)
+}
+
 /// Flag an answer as wrong, with a reason; kept with the conversation for
 /// review (a new flag replaces the reason). Questions cannot be flagged
 /// (`404 MESSAGE_NOT_FOUND`).

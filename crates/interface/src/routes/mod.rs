@@ -122,6 +122,7 @@ macro_rules! route_table {
                 post: assistant::flag_message,
             },
             "/api/v1/assistant/usage" => { get: assistant::usage },
+            "/api/v1/assistant/flagged-answers" => { get: assistant::flagged_answers },
             "/api/v1/insights" => { get: insights::list_insights },
             "/api/v1/insights/generate" => { post: insights::generate_insights },
             "/api/v1/insights/{id}" => { get: insights::get_insight },
