@@ -28,7 +28,7 @@ on_both_backends!(
 both!(
     a_model_that_lies_twice_is_replaced_by_the_unverified_answer_with_the_real_figures,
     a_model_that_answers_with_the_data_is_shown_in_llm_mode,
-    usage_counts_the_models_tokens_for_its_tenant_only
+    usage_counts_the_models_tokens_for_its_tenant_only_and_keeps_them_after_a_delete
 );
 
 const QUESTION: &str = "What was my spend from 2026-10-01 to 2026-10-03?";
@@ -579,7 +579,9 @@ async fn built_in_chat_spends_no_tokens_and_a_bad_usage_range_is_refused(t: Test
     }
 }
 
-async fn usage_counts_the_models_tokens_for_its_tenant_only(backend: Backend) {
+async fn usage_counts_the_models_tokens_for_its_tenant_only_and_keeps_them_after_a_delete(
+    backend: Backend,
+) {
     let server = MockServer::start().await;
     let truth = json!({
         "answer": "You spent R$ 40.00 from 2026-10-01 to 2026-10-03.",
@@ -619,4 +621,18 @@ async fn usage_counts_the_models_tokens_for_its_tenant_only(backend: Backend) {
     let other = register(&app, "Other Org").await;
     let theirs = get(&app, &other.cred(), "/api/v1/assistant/usage").await;
     assert_eq!(theirs.data()["total"]["total_tokens"], json!(0));
+
+    // Tokens spent stay spent: deleting the conversation keeps them counted.
+    let id = r.data()["conversation_id"].as_str().unwrap();
+    let d = call(
+        &app,
+        Method::DELETE,
+        &format!("/api/v1/conversations/{id}"),
+        &owner,
+        None,
+    )
+    .await;
+    assert_eq!(d.status.as_u16(), 204, "{}", d.body);
+    let after = get(&app, &owner, "/api/v1/assistant/usage").await;
+    assert_eq!(after.data()["total"], spent);
 }

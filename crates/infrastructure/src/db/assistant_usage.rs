@@ -1,8 +1,7 @@
 //! The tenant's model tokens on [`Db`], summed in SQL per source and UTC day
-//! from where each call's result is kept: answer messages and
-//! `conversation_summaries` (chat), `generated_insights` (insights). Rows
-//! without tokens (built-in answers and documents) are not calls. A deleted
-//! conversation or a regenerated document takes its tokens with it.
+//! from the usage ledger (`llm_usage`: one row per model call's result,
+//! written with it by the conversation and insight adapters and kept when
+//! the result is deleted or replaced, so usage never shrinks).
 
 use async_trait::async_trait;
 use diesel::prelude::*;
@@ -31,23 +30,14 @@ struct SumRow {
     calls: i64,
 }
 
-/// The statement over the three sources; `day` is the backend's UTC day of
+/// The statement over the ledger; `day` is the backend's UTC day of
 /// `created_at` and `within` its filter on the range (binds 2 and 3).
 fn usage_sql(tenant: &str, day: &str, within: &str) -> String {
-    let part = |source: &str, table: &str| {
-        format!(
-            "SELECT '{source}' AS source, {day} AS day, prompt_tokens AS p, \
-             completion_tokens AS c FROM {table} WHERE tenant_id = {tenant} AND {within} \
-             AND (prompt_tokens > 0 OR completion_tokens > 0)"
-        )
-    };
     format!(
-        "SELECT source, day, CAST(SUM(p) AS BIGINT) AS prompt_tokens, \
-         CAST(SUM(c) AS BIGINT) AS completion_tokens, COUNT(*) AS calls FROM ({} \
-         UNION ALL {} UNION ALL {}) u GROUP BY source, day ORDER BY day, source",
-        part("chat", "conversation_messages"),
-        part("chat", "conversation_summaries"),
-        part("insights", "generated_insights"),
+        "SELECT source, {day} AS day, CAST(SUM(prompt_tokens) AS BIGINT) AS prompt_tokens, \
+         CAST(SUM(completion_tokens) AS BIGINT) AS completion_tokens, COUNT(*) AS calls \
+         FROM llm_usage WHERE tenant_id = {tenant} AND {within} \
+         GROUP BY source, {day} ORDER BY day, source"
     )
 }
 

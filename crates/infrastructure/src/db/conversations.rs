@@ -1,9 +1,9 @@
 //! The assistant's conversations on [`Db`]: a conversation row and its
 //! messages (figures as JSON `[{label, value, unit}]`, values as decimal
 //! strings so no precision is lost). Deleting a conversation cascades to its
-//! messages and summary rows; appending messages runs in one transaction with
-//! `updated_at`. A summary the model wrote leaves a `conversation_summaries`
-//! row with its tokens (the tenant's token usage counts them).
+//! messages; appending messages runs in one transaction with `updated_at`.
+//! An answer's or a summary's tokens go into the usage ledger (`llm_usage`)
+//! in the same transaction, and stay there when the conversation is deleted.
 
 use std::str::FromStr;
 
@@ -294,6 +294,15 @@ impl ConversationRepository for Db {
                         ))
                         .execute(c)
                         .await?;
+                    record_usage!(
+                        c,
+                        db_id(t),
+                        DbId(m.id.into_uuid()),
+                        "chat",
+                        m.prompt_tokens,
+                        m.completion_tokens,
+                        m.created_at
+                    )?;
                 }
                 Ok::<_, DbError>(())
             })
@@ -391,20 +400,16 @@ impl ConversationRepository for Db {
                 ))
                 .execute(c)
                 .await?;
-                if updated == 1 && (usage.prompt_tokens, usage.completion_tokens) != (0, 0) {
-                    diesel::insert_into(conversation_summaries::table)
-                        .values((
-                            conversation_summaries::tenant_id.eq(db_id(t)),
-                            conversation_summaries::id.eq(DbId(uuid::Uuid::now_v7())),
-                            conversation_summaries::conversation_id.eq(DbId(id.into_uuid())),
-                            conversation_summaries::prompt_tokens
-                                .eq(i64::from(usage.prompt_tokens)),
-                            conversation_summaries::completion_tokens
-                                .eq(i64::from(usage.completion_tokens)),
-                            conversation_summaries::created_at.eq(at),
-                        ))
-                        .execute(c)
-                        .await?;
+                if updated == 1 {
+                    record_usage!(
+                        c,
+                        db_id(t),
+                        DbId(uuid::Uuid::now_v7()),
+                        "chat",
+                        i64::from(usage.prompt_tokens),
+                        i64::from(usage.completion_tokens),
+                        at
+                    )?;
                 }
                 Ok::<_, DbError>(())
             })

@@ -178,6 +178,15 @@ impl GeneratedInsightRepository for Db {
                     ))
                     .execute(c)
                     .await?;
+                record_usage!(
+                    c,
+                    db_id(i.tenant_id),
+                    DbId(i.id.into_uuid()),
+                    "insights",
+                    i.prompt_tokens,
+                    i.completion_tokens,
+                    i.created_at
+                )?;
                 Ok::<_, DbError>(())
             })
             .await

@@ -120,6 +120,33 @@ macro_rules! job_setback {
     };
 }
 
+/// Records a model call's tokens in the usage ledger (`llm_usage`), on the
+/// transaction `$c` that stores its result: `$id` is the result's id (an
+/// answer, a summary, a document), `$source` `chat` or `insights`. Calls
+/// that used no tokens (built-in answers) are not recorded. Evaluates to
+/// `Result<(), DbError>`.
+macro_rules! record_usage {
+    ($c:ident, $tenant:expr, $id:expr, $source:expr, $prompt:expr, $completion:expr, $at:expr) => {{
+        let (prompt, completion): (i64, i64) = ($prompt, $completion);
+        if prompt > 0 || completion > 0 {
+            diesel::insert_into(llm_usage::table)
+                .values((
+                    llm_usage::tenant_id.eq($tenant),
+                    llm_usage::id.eq($id),
+                    llm_usage::source.eq($source),
+                    llm_usage::prompt_tokens.eq(prompt),
+                    llm_usage::completion_tokens.eq(completion),
+                    llm_usage::created_at.eq($at),
+                ))
+                .execute($c)
+                .await
+                .map(|_| ())
+        } else {
+            Ok::<(), diesel::result::Error>(())
+        }
+    }};
+}
+
 mod ads;
 pub(crate) mod alerts;
 mod assistant_usage;

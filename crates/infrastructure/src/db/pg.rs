@@ -433,10 +433,10 @@ pub mod schema {
     }
 
     diesel::table! {
-        conversation_summaries (tenant_id, id) {
+        llm_usage (tenant_id, id) {
             tenant_id -> Uuid,
             id -> Uuid,
-            conversation_id -> Uuid,
+            source -> Text,
             prompt_tokens -> BigInt,
             completion_tokens -> BigInt,
             created_at -> Timestamptz,

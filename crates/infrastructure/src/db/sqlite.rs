@@ -434,10 +434,10 @@ pub mod schema {
     }
 
     diesel::table! {
-        conversation_summaries (tenant_id, id) {
+        llm_usage (tenant_id, id) {
             tenant_id -> Text,
             id -> Text,
-            conversation_id -> Text,
+            source -> Text,
             prompt_tokens -> BigInt,
             completion_tokens -> BigInt,
             created_at -> TimestamptzSqlite,

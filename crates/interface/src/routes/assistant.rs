@@ -191,8 +191,8 @@ pub async fn flag_message(
 /// (default: the last 30 days, today included): the total, per source
 /// (`chat`: answers and conversation summaries; `insights`: generated
 /// documents) with the model calls, and every day of the range. Built-in
-/// answers and documents spend no tokens. Tokens of deleted conversations
-/// and of replaced documents are no longer counted. `422` for a malformed,
+/// answers and documents spend no tokens. Tokens spent stay counted (a
+/// deleted conversation's, a replaced document's). `422` for a malformed,
 /// reversed or longer than 366-day range.
 #[utoipa::path(
     get, path = "/api/v1/assistant/usage", tag = "assistant",
