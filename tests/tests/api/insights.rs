@@ -67,7 +67,7 @@ where
 
 /// Requests insights: `202` with the job `QUEUED` and its `Location`,
 /// where it reads `QUEUED` too until a round runs. Returns the job.
-async fn requested<S, B>(app: &S, cred: &Cred, query: &str) -> Value
+pub(crate) async fn requested<S, B>(app: &S, cred: &Cred, query: &str) -> Value
 where
     S: actix_web::dev::Service<
             actix_http::Request,

@@ -471,15 +471,12 @@ async fn a_weekly_schedule_queues_its_report_on_monday_morning_once_and_announce
 async fn the_executive_report_lists_the_periods_generated_insights(t: TestApp) {
     let (owner, account) = imported(&t).await;
     let app = t.service().await;
-    let r = call(
+    crate::insights::requested(
         &app,
-        Method::POST,
-        &format!("/api/v1/insights/generate?week=2026-W40&ad_account_id={account}"),
         &owner,
-        None,
+        &format!("week=2026-W40&ad_account_id={account}"),
     )
     .await;
-    assert_eq!(r.status.as_u16(), 202, "{}", r.body);
     assert_eq!(t.insights.run_once().await.unwrap().jobs, 1);
     let listed = get(&app, &owner, "/api/v1/insights").await;
     let headline = listed.data()[0]["headline"].as_str().unwrap().to_owned();
